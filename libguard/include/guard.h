@@ -1,0 +1,153 @@
+/*
+ * guard.h: the C ABI of libguard, the engine behind Kong Guard AI's `guard-ai` plugin.
+ *
+ * Conventions (as in SQLite and Hyperscan):
+ *   - Opaque handles with explicit create/free pairs. A guard_engine is immutable once built (compiled
+ *     signatures, validated config) and may be shared by every request of one plugin config.
+ *   - Strings cross the boundary as pointer + length; nothing here relies on NUL terminators.
+ *   - The caller owns every buffer it passes in; libguard never keeps a pointer into a request after the
+ *     call returns.
+ *   - Errors come back as a status code plus a message written to a caller-supplied buffer
+ *     (always NUL-terminated when errlen > 0). No C++ exception ever crosses this boundary.
+ *   - guard_inspect never blocks: no syscalls, no network, no contended locks.
+ *
+ * The LuaJIT binding (kong-plugin/kong/plugins/guard-ai/cdefs.lua) mirrors this file; a spec checks it.
+ */
+#ifndef GUARD_H
+#define GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define GUARD_API __attribute__((visibility("default")))
+#else
+#define GUARD_API
+#endif
+
+/* Status codes returned by every fallible call. */
+typedef enum guard_status {
+  GUARD_OK = 0,
+  GUARD_EINVAL = 1,    /* bad argument (NULL handle, malformed request struct) */
+  GUARD_ECONFIG = 2,   /* config JSON invalid: the message names the JSON path and the rule broken */
+  GUARD_ERULES = 3,    /* a rule set failed validation or Hyperscan compilation */
+  GUARD_ENOMEM = 4,    /* allocation failed */
+  GUARD_EINTERNAL = 5  /* unexpected internal error (a bug): the message says what */
+} guard_status;
+
+/* What the gateway should do with the request. */
+typedef enum guard_action {
+  GUARD_ACTION_ALLOW = 0,
+  GUARD_ACTION_MONITOR = 1,     /* would have blocked, but the config's mode is "monitor" */
+  GUARD_ACTION_BLOCK = 2,
+  GUARD_ACTION_RATE_LIMITED = 3
+} guard_action;
+
+/* Attack categories; a verdict carries the set of them as bits (1 << category). */
+typedef enum guard_category {
+  GUARD_CAT_SQLI = 0,
+  GUARD_CAT_XSS = 1,
+  GUARD_CAT_CMDI = 2,       /* OS command injection / RCE */
+  GUARD_CAT_TRAVERSAL = 3,  /* path traversal, LFI */
+  GUARD_CAT_RFI = 4,
+  GUARD_CAT_SSRF = 5,
+  GUARD_CAT_XXE = 6,
+  GUARD_CAT_SSTI = 7,
+  GUARD_CAT_JNDI = 8,       /* JNDI lookups, Log4Shell */
+  GUARD_CAT_NOSQLI = 9,
+  GUARD_CAT_LDAPI = 10,
+  GUARD_CAT_CRLF = 11,      /* CRLF / header injection, response splitting */
+  GUARD_CAT_CODE = 12,      /* PHP / Java / JS code injection */
+  GUARD_CAT_SCANNER = 13,   /* scanner and attack-tool user agents */
+  GUARD_CAT_PROTOCOL = 14,  /* protocol anomalies */
+  GUARD_CAT_BEHAVIOUR = 15, /* behavioural detectors, blocklist */
+  GUARD_CAT_CUSTOM = 16,    /* rules added in the plugin config */
+  GUARD_CAT_COUNT = 17
+} guard_category;
+
+/* A byte string: ptr may be NULL only when len is 0. */
+typedef struct guard_str {
+  const char *ptr;
+  size_t len;
+} guard_str;
+
+typedef struct guard_header {
+  guard_str name;
+  guard_str value;
+} guard_header;
+
+/* Request flags. */
+#define GUARD_REQ_BODY_TRUNCATED 0x1u /* the gateway could not read the whole body (e.g. buffered to disk) */
+
+/* One request as the gateway saw it. Raw forms: path and query still percent-encoded, as on the wire. */
+typedef struct guard_request {
+  guard_str method;
+  guard_str path;          /* request path without the query string */
+  guard_str query;         /* raw query string without '?' */
+  const guard_header *headers;
+  size_t header_count;
+  guard_str body;          /* may be a prefix of the body: see GUARD_REQ_BODY_TRUNCATED */
+  guard_str client_ip;     /* the forwarded client IP as Kong computes it */
+  guard_str consumer_id;   /* empty when no consumer was identified */
+  guard_str credential_id;
+  guard_str route_id;
+  uint32_t flags;          /* GUARD_REQ_* */
+} guard_request;
+
+#define GUARD_MAX_RULE_IDS 16
+#define GUARD_CATEGORY_LEN 32
+#define GUARD_TARGET_LEN 64
+#define GUARD_INCIDENT_ID_LEN 40
+
+/* The engine's answer. Filled completely by guard_inspect; strings are NUL-terminated. */
+typedef struct guard_verdict {
+  int32_t action;                       /* guard_action */
+  int32_t score;                        /* anomaly score: sum of the severities of matched rules */
+  int32_t threshold;                    /* the score at which the config blocks */
+  uint32_t rule_count;                  /* rules matched (rule_ids holds the first GUARD_MAX_RULE_IDS) */
+  uint32_t rule_ids[GUARD_MAX_RULE_IDS];
+  uint64_t categories;                  /* bit (1 << guard_category) per category matched */
+  char category[GUARD_CATEGORY_LEN];    /* category of the highest-severity match, "" when none */
+  char target[GUARD_TARGET_LEN];        /* where it matched, e.g. "args:id", "headers:user-agent", "body" */
+  char incident_id[GUARD_INCIDENT_ID_LEN]; /* unique id for a non-allow verdict, "" otherwise */
+  uint32_t flags;                       /* GUARD_VERDICT_* */
+} guard_verdict;
+
+#define GUARD_VERDICT_BODY_UNINSPECTED 0x1u /* part of the body was not inspected (limit or truncation) */
+
+typedef struct guard_engine guard_engine;
+
+/* Version of libguard as "major.minor.patch"; static storage. */
+GUARD_API const char *guard_version(void);
+
+/* Builds an engine from a JSON config (validated against schema/guard-config.schema.json).
+ * Returns GUARD_OK and sets *out, or an error code with a message in errbuf (*out is then NULL). */
+GUARD_API int guard_engine_new(const char *config_json, size_t config_len, guard_engine **out,
+                               char *errbuf, size_t errlen);
+
+/* Frees an engine built by guard_engine_new. NULL is a no-op. The caller ensures no inspect is in flight. */
+GUARD_API void guard_engine_free(guard_engine *engine);
+
+/* Inspects one request and fills *verdict. Safe to call from several threads on one engine. */
+GUARD_API int guard_inspect(const guard_engine *engine, const guard_request *request,
+                            guard_verdict *verdict, char *errbuf, size_t errlen);
+
+/* Checks a rules file (JSON, schema/rules.schema.json) and compiles it with Hyperscan without building an
+ * engine. GUARD_OK, or GUARD_ERULES with the rule id and the problem in errbuf. */
+GUARD_API int guard_rules_check(const char *rules_json, size_t rules_len, char *errbuf, size_t errlen);
+
+/* Short name of a guard_category ("sqli", "xss", ...), or "" when out of range; static storage. */
+GUARD_API const char *guard_category_name(int category);
+
+/* Short name of a guard_action ("allow", "monitor", "block", "rate_limited"); static storage. */
+GUARD_API const char *guard_action_name(int action);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GUARD_H */
