@@ -1,0 +1,62 @@
+#include "config/config.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/json_schema.h"
+
+namespace guard::embedded {
+std::string_view config_schema();
+}
+
+namespace guard::config {
+namespace {
+
+const common::JsonSchema& Schema() {
+  // Compiled once per process; the embedded schema is part of the build, so failure is a build bug.
+  static const std::unique_ptr<common::JsonSchema> schema = [] {
+    auto s = common::JsonSchema::Compile(embedded::config_schema());
+    return s.ok() ? std::move(*s) : nullptr;
+  }();
+  return *schema;
+}
+
+// The value of `name` in the config, or the schema's default for it.
+const rapidjson::Value& FieldOrDefault(const rapidjson::Document& doc, const rapidjson::Document& schema,
+                                       const char* name) {
+  auto it = doc.FindMember(name);
+  if (it != doc.MemberEnd()) return it->value;
+  return schema["properties"][name]["default"];
+}
+
+}  // namespace
+
+std::string_view ConfigSchemaJson() { return embedded::config_schema(); }
+
+absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
+  rapidjson::Document doc;
+  if (absl::Status st = Schema().ParseAndValidate(config_json, &doc); !st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid config: ", st.message()));
+  }
+  if (!doc.IsObject()) return absl::InvalidArgumentError("invalid config: /: must be an object");
+  static const rapidjson::Document schema = [] {
+    rapidjson::Document d;
+    d.Parse(embedded::config_schema().data(), embedded::config_schema().size());
+    return d;
+  }();
+  auto get = [&](const char* name) -> const rapidjson::Value& { return FieldOrDefault(doc, schema, name); };
+
+  Config c;
+  c.mode = std::string_view(get("mode").GetString()) == "monitor" ? Mode::kMonitor : Mode::kBlock;
+  c.paranoia_level = get("paranoia_level").GetInt();
+  c.anomaly_threshold = get("anomaly_threshold").GetInt();
+  c.inspect_body = get("inspect_body").GetBool();
+  c.max_body_bytes = get("max_body_bytes").GetInt64();
+  c.block_status = get("block_status").GetInt();
+  c.block_message = get("block_message").GetString();
+  for (auto& id : get("disabled_rules").GetArray()) c.disabled_rules.push_back(id.GetUint());
+  c.verdict_headers = get("verdict_headers").GetBool();
+  return c;
+}
+
+}  // namespace guard::config

@@ -1,0 +1,37 @@
+// The engine configuration: the plugin config (schema/guard-config.schema.json) after validation.
+//
+// Validation happens here, inside libguard, against the same schema file the plugin's schema.lua mirrors,
+// so a config that reaches an engine is valid whatever path it took (Admin API, kong.yml, guardctl).
+// Defaults live in the schema only: absent fields take the schema's "default".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace guard::config {
+
+enum class Mode { kBlock, kMonitor };
+
+struct Config {
+  Mode mode = Mode::kBlock;
+  int paranoia_level = 1;
+  int anomaly_threshold = 5;
+  bool inspect_body = true;
+  int64_t max_body_bytes = 65536;
+  int block_status = 403;
+  std::string block_message;
+  std::vector<uint32_t> disabled_rules;
+  bool verdict_headers = true;
+};
+
+// Validates config_json against the embedded schema and fills defaults. The error names the JSON path.
+absl::StatusOr<Config> ParseConfig(std::string_view config_json);
+
+// The schema text libguard validates against (embedded at build time from schema/).
+std::string_view ConfigSchemaJson();
+
+}  // namespace guard::config

@@ -1,0 +1,87 @@
+// The compiled signature matcher: rules grouped by transform chain, one Hyperscan database per group.
+//
+// Compile once (per engine), scan many: the Matcher is immutable and shared by every thread; the mutable
+// per-scan state (Hyperscan scratch, transform buffers, match list) lives in a ScanState that each thread
+// keeps. Grouping by transform chain means each field is transformed once per distinct chain and then
+// scanned by all patterns of that chain in a single Hyperscan pass, whatever the number of rules.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <hs/hs.h>
+
+#include "absl/status/statusor.h"
+#include "request/fields.h"
+#include "signatures/rules.h"
+
+namespace guard::signatures {
+
+struct Match {
+  uint32_t rule_index;   // into Matcher::rules()
+  uint32_t field_index;  // into the FieldList scanned
+};
+
+struct CompileOptions {
+  int paranoia_level = 1;                // rules above it are left out
+  std::vector<uint32_t> disabled_rules;  // ids left out
+};
+
+class Matcher;
+
+// Per-thread scan state. Reused across requests and engines so a steady-state scan allocates nothing.
+class ScanState {
+ public:
+  ScanState() = default;
+  ~ScanState();
+  ScanState(const ScanState&) = delete;
+  ScanState& operator=(const ScanState&) = delete;
+
+  const std::vector<Match>& matches() const { return matches_; }
+
+ private:
+  friend class Matcher;
+  hs_scratch_t* scratch_ = nullptr;
+  uint64_t ready_for_[8] = {};  // ids of matchers the scratch was sized for (scratch only grows)
+  unsigned ready_next_ = 0;
+  std::string buf_a_, buf_b_;
+  std::vector<Match> matches_;
+};
+
+class Matcher {
+ public:
+  ~Matcher();
+  Matcher(const Matcher&) = delete;
+  Matcher& operator=(const Matcher&) = delete;
+
+  // Compiles the rules kept by the options. Errors name the rule id whose pattern failed.
+  static absl::StatusOr<std::unique_ptr<Matcher>> Compile(const RuleSet& rules, const CompileOptions& opts);
+
+  // Scans every field; state->matches() then holds each (rule, first field) match once, in scan order.
+  // Returns false only on an internal Hyperscan error (state->matches() holds what was found so far).
+  bool Scan(const request::FieldList& fields, ScanState* state) const;
+
+  const std::vector<Rule>& rules() const { return rules_; }
+  const std::string& version() const { return version_; }
+
+ private:
+  struct Group {
+    std::vector<transforms::Transform> chain;
+    uint32_t target_kinds = 0;
+    hs_database_t* db = nullptr;
+    std::vector<uint32_t> pattern_rule;  // Hyperscan expression id -> rule index
+  };
+
+  Matcher() = default;
+  bool PrepareScratch(ScanState* state) const;
+
+  uint64_t id_ = 0;  // unique per compiled matcher, to track which scratch fits
+  std::string version_;
+  std::vector<Rule> rules_;
+  std::vector<Group> groups_;
+};
+
+}  // namespace guard::signatures

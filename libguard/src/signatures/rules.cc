@@ -1,0 +1,134 @@
+#include "signatures/rules.h"
+
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/absl_compat.h"
+#include "absl/strings/str_cat.h"
+#include "common/json_schema.h"
+
+namespace guard::embedded {
+std::string_view rules_schema();
+std::string_view core_rules();
+}  // namespace guard::embedded
+
+namespace guard::signatures {
+namespace {
+
+using request::Target;
+
+constexpr uint32_t Bit(Target t) { return 1u << static_cast<uint32_t>(t); }
+
+constexpr std::string_view kCategoryNames[GUARD_CAT_COUNT] = {
+    "sqli", "xss", "cmdi", "traversal", "rfi", "ssrf", "xxe", "ssti", "jndi",
+    "nosqli", "ldapi", "crlf", "code", "scanner", "protocol", "behaviour", "custom"};
+
+// Rule target names (schema/rules.schema.json) to field kinds. "args" covers query and body values, as
+// CRS's ARGS does, so one rule protects both.
+uint32_t KindsFor(std::string_view name) {
+  if (name == "method") return Bit(Target::kMethod);
+  if (name == "path") return Bit(Target::kPath);
+  if (name == "args") return Bit(Target::kArg) | Bit(Target::kBodyArg);
+  if (name == "args_names") return Bit(Target::kArgName) | Bit(Target::kBodyArgName);
+  if (name == "query") return Bit(Target::kArg);
+  if (name == "query_names") return Bit(Target::kArgName);
+  if (name == "headers") return Bit(Target::kHeader);
+  if (name == "header_names") return Bit(Target::kHeaderName);
+  if (name == "cookies") return Bit(Target::kCookie);
+  if (name == "cookie_names") return Bit(Target::kCookieName);
+  if (name == "body_args") return Bit(Target::kBodyArg);
+  if (name == "body_args_names") return Bit(Target::kBodyArgName);
+  if (name == "files") return Bit(Target::kFileName);
+  if (name == "xml") return Bit(Target::kXml);
+  if (name == "body") return Bit(Target::kBody);
+  return 0;
+}
+
+const common::JsonSchema& Schema() {
+  static const std::unique_ptr<common::JsonSchema> schema = [] {
+    auto s = common::JsonSchema::Compile(embedded::rules_schema());
+    return s.ok() ? std::move(*s) : nullptr;
+  }();
+  return *schema;
+}
+
+}  // namespace
+
+uint32_t Rule::target_kinds() const {
+  uint32_t k = 0;
+  for (const auto& t : targets) k |= t.kinds;
+  return k;
+}
+
+bool Rule::Applies(const request::Field& f) const {
+  const uint32_t bit = Bit(f.target);
+  for (const auto& t : targets) {
+    if (!(t.kinds & bit)) continue;
+    if (t.name.empty()) return true;
+    // Field names of headers/cookies/args keep their case from the wire; rule names are lowercase.
+    if (f.name.size() == t.name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), t.name)) return true;
+  }
+  return false;
+}
+
+std::string_view CategoryName(guard_category c) {
+  return (c >= 0 && c < GUARD_CAT_COUNT) ? kCategoryNames[c] : std::string_view();
+}
+
+bool ParseCategory(std::string_view name, guard_category* out) {
+  for (int i = 0; i < GUARD_CAT_COUNT; ++i) {
+    if (kCategoryNames[i] == name) {
+      *out = static_cast<guard_category>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view CoreRulesJson() { return embedded::core_rules(); }
+
+absl::StatusOr<RuleSet> ParseRules(std::string_view rules_json) {
+  rapidjson::Document doc;
+  if (absl::Status st = Schema().ParseAndValidate(rules_json, &doc); !st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid rules: ", st.message()));
+  }
+  RuleSet set;
+  set.version = doc["version"].GetString();
+  for (const auto& jr : doc["rules"].GetArray()) {
+    Rule r;
+    r.id = jr["id"].GetUint();
+    auto fail = [&](std::string_view what) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid rules: rule ", r.id, ": ", common::ToAbsl(what)));
+    };
+    for (const Rule& seen : set.rules) {
+      if (seen.id == r.id) return fail("duplicate rule id");
+    }
+    if (!ParseCategory(jr["category"].GetString(), &r.category)) return fail("unknown category");
+    r.severity = jr["severity"].GetInt();
+    r.paranoia = jr["paranoia"].GetInt();
+    for (const auto& jt : jr["targets"].GetArray()) {
+      std::string_view spec(jt.GetString(), jt.GetStringLength());
+      RuleTarget t;
+      size_t colon = spec.find(':');
+      t.kinds = KindsFor(spec.substr(0, colon));
+      if (colon != std::string_view::npos) t.name = absl::AsciiStrToLower(common::ToAbsl(spec.substr(colon + 1)));
+      if (!t.kinds) return fail(absl::StrCat("unknown target '", common::ToAbsl(spec), "'"));
+      r.targets.push_back(std::move(t));
+    }
+    if (auto it = jr.FindMember("transforms"); it != jr.MemberEnd()) {
+      for (const auto& jt : it->value.GetArray()) {
+        auto t = transforms::ParseTransform(jt.GetString());
+        if (!t.ok()) return fail(common::ToStd(t.status().message()));
+        r.transforms.push_back(*t);
+      }
+    }
+    for (const auto& jp : jr["patterns"].GetArray()) r.patterns.emplace_back(jp.GetString(), jp.GetStringLength());
+    if (auto it = jr.FindMember("case_sensitive"); it != jr.MemberEnd()) r.case_sensitive = it->value.GetBool();
+    r.message = jr["message"].GetString();
+    set.rules.push_back(std::move(r));
+  }
+  return set;
+}
+
+}  // namespace guard::signatures

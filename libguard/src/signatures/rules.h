@@ -1,0 +1,56 @@
+// Signature rules: the validated, in-memory form of a rules file (schema/rules.schema.json).
+//
+// Rules are data, not code: the core set ships in libguard/rules/core.json (embedded in the library at
+// build time) and custom rules use the same shape. Loading validates the JSON against the schema first,
+// so every later step can trust the shape and report problems by rule id.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "guard.h"
+#include "request/fields.h"
+#include "transforms/transforms.h"
+
+namespace guard::signatures {
+
+// A place a rule looks at: a set of field kinds, optionally restricted to one field name.
+struct RuleTarget {
+  uint32_t kinds = 0;   // bit (1 << request::Target)
+  std::string name;     // lowercase; empty = any field of those kinds
+};
+
+struct Rule {
+  uint32_t id = 0;
+  guard_category category = GUARD_CAT_CUSTOM;
+  int severity = 0;
+  int paranoia = 1;
+  std::vector<RuleTarget> targets;
+  std::vector<transforms::Transform> transforms;
+  std::vector<std::string> patterns;
+  bool case_sensitive = false;
+  std::string message;
+
+  uint32_t target_kinds() const;  // union of targets' kinds
+  bool Applies(const request::Field& f) const;
+};
+
+struct RuleSet {
+  std::string version;
+  std::vector<Rule> rules;
+};
+
+// Parses and validates a rules file. Errors name the JSON path (e.g. /rules/3/severity) or the rule id.
+absl::StatusOr<RuleSet> ParseRules(std::string_view rules_json);
+
+// The core rule set compiled into the library.
+std::string_view CoreRulesJson();
+
+// Category name <-> enum, as in guard.h.
+std::string_view CategoryName(guard_category c);
+bool ParseCategory(std::string_view name, guard_category* out);
+
+}  // namespace guard::signatures

@@ -1,0 +1,63 @@
+// Config validation: defaults come from the schema, and every invalid config names the field and rule.
+#include <catch2/catch.hpp>
+
+#include "config/config.h"
+
+using guard::config::Mode;
+using guard::config::ParseConfig;
+
+TEST_CASE("an empty config takes the schema's defaults") {
+  auto c = ParseConfig("{}");
+  REQUIRE(c.ok());
+  CHECK(c->mode == Mode::kBlock);
+  CHECK(c->paranoia_level == 1);
+  CHECK(c->anomaly_threshold == 5);
+  CHECK(c->inspect_body);
+  CHECK(c->max_body_bytes == 65536);
+  CHECK(c->block_status == 403);
+  CHECK(c->block_message == "Request blocked by Kong Guard AI");
+  CHECK(c->disabled_rules.empty());
+}
+
+TEST_CASE("given values override defaults") {
+  auto c = ParseConfig(R"({"mode":"monitor","paranoia_level":3,"anomaly_threshold":10,"disabled_rules":[1001,2001],
+                           "max_body_bytes":0,"inspect_body":false,"block_status":406,"block_message":"no"})");
+  REQUIRE(c.ok());
+  CHECK(c->mode == Mode::kMonitor);
+  CHECK(c->paranoia_level == 3);
+  CHECK(c->anomaly_threshold == 10);
+  CHECK(c->disabled_rules == std::vector<uint32_t>{1001, 2001});
+  CHECK(c->max_body_bytes == 0);
+  CHECK_FALSE(c->inspect_body);
+  CHECK(c->block_status == 406);
+  CHECK(c->block_message == "no");
+}
+
+TEST_CASE("invalid configs name the JSON path and the rule broken") {
+  struct Case {
+    const char* json;
+    const char* expect;
+  } cases[] = {
+      {R"({"mode":"blok"})", "invalid config: /mode: must be one of \"block\", \"monitor\" (got \"blok\")"},
+      {R"({"paranoia_level":5})", "invalid config: /paranoia_level: must be <= 4 (got 5)"},
+      {R"({"paranoia_level":0})", "invalid config: /paranoia_level: must be >= 1 (got 0)"},
+      {R"({"anomaly_threshold":"5"})", "invalid config: /anomaly_threshold: must be of type \"integer\" (got \"5\")"},
+      {R"({"modes":"block"})", "invalid config: /modes: unknown field"},
+      {R"({"disabled_rules":[1,1]})", "invalid config: /disabled_rules/1: duplicates an earlier item"},
+      {R"({"disabled_rules":[0]})", "invalid config: /disabled_rules/0: must be >= 1 (got 0)"},
+      {R"({"block_message":""})", "invalid config: /block_message: must be at least 1 characters long"},
+      {R"([])", "invalid config: /: must be of type \"object\" (got [])"},
+  };
+  for (const Case& k : cases) {
+    INFO(k.json);
+    auto c = ParseConfig(k.json);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message() == k.expect);
+  }
+}
+
+TEST_CASE("malformed JSON is reported with its offset") {
+  auto c = ParseConfig(R"({"mode": )");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().find("invalid JSON at offset") != std::string_view::npos);
+}

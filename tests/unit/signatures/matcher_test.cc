@@ -1,0 +1,82 @@
+// The matcher over parsed requests: targets, name restrictions, paranoia and disabled rules.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "signatures/matcher.h"
+
+using namespace guard::signatures;
+using guard::request::FieldList;
+using guard::request::Target;
+
+namespace {
+
+RuleSet Rules() {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],
+     "transforms":["urlDecodeUni","lowercase"],"patterns":["union\\s+select"],"message":"u"},
+    {"id":2,"category":"scanner","severity":5,"paranoia":1,"targets":["headers:user-agent"],
+     "patterns":["sqlmap"],"message":"s"},
+    {"id":3,"category":"xss","severity":3,"paranoia":2,"targets":["args"],"patterns":["<b>"],"message":"x"},
+    {"id":4,"category":"sqli","severity":2,"paranoia":1,"targets":["args","path"],"patterns":["select"],"message":"s"}
+  ]})");
+  REQUIRE(set.ok());
+  return *set;
+}
+
+std::vector<uint32_t> Ids(const Matcher& m, const ScanState& st) {
+  std::vector<uint32_t> ids;
+  for (const Match& x : st.matches()) ids.push_back(m.rules()[x.rule_index].id);
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("rules match only their targets, once per request") {
+  auto m = Matcher::Compile(Rules(), {});
+  REQUIRE(m.ok());
+  FieldList fl;
+  fl.Add(Target::kArg, "q", "1 UNION%20SELECT 2");
+  fl.Add(Target::kBodyArg, "q2", "union select again");
+  fl.Add(Target::kHeader, "referer", "sqlmap");  // not the user-agent: rule 2 must not fire
+  ScanState st;
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 4});
+  CHECK(st.matches()[0].field_index == 0);
+
+  fl.Clear();
+  fl.Add(Target::kHeader, "User-Agent", "sqlmap/1.7");
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{2});
+}
+
+TEST_CASE("paranoia level and disabled rules decide what is compiled") {
+  CompileOptions o;
+  o.paranoia_level = 2;
+  o.disabled_rules = {4};
+  auto m = Matcher::Compile(Rules(), o);
+  REQUIRE(m.ok());
+  CHECK((*m)->rules().size() == 3);
+  FieldList fl;
+  fl.Add(Target::kArg, "x", "<b>select</b>");
+  ScanState st;
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{3});
+}
+
+TEST_CASE("one scan state serves several matchers in turn") {
+  auto a = Matcher::Compile(Rules(), {});
+  auto b = Matcher::Compile(*ParseRules(CoreRulesJson()), {});
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  FieldList fl;
+  fl.Add(Target::kArg, "id", "1' or '1'='1");
+  ScanState st;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE((*a)->Scan(fl, &st));
+    CHECK(st.matches().empty());
+    REQUIRE((*b)->Scan(fl, &st));
+    CHECK_FALSE(st.matches().empty());
+  }
+}
