@@ -1,5 +1,10 @@
 #include "engine/engine.h"
 
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "engine/verdict.h"
 
@@ -18,6 +23,32 @@ ThreadState& LocalState() {
   return state;
 }
 
+// Compiling the signatures costs hundreds of milliseconds, and most plugin instances share their rule
+// options, so engines share compiled matchers: one per (paranoia level, disabled rules) while any engine
+// holds it. Taken only when an engine is built (configure), never on the request path.
+absl::StatusOr<std::shared_ptr<const signatures::Matcher>> SharedMatcher(const signatures::CompileOptions& opts) {
+  using Key = std::tuple<int, std::vector<uint32_t>>;
+  static std::mutex mu;
+  static std::map<Key, std::weak_ptr<const signatures::Matcher>> cache;
+  Key key{opts.paranoia_level, opts.disabled_rules};
+  std::sort(std::get<1>(key).begin(), std::get<1>(key).end());
+
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = cache.find(key); it != cache.end()) {
+    if (auto m = it->second.lock()) return m;
+  }
+  auto rules = signatures::ParseRules(signatures::CoreRulesJson());
+  if (!rules.ok()) return absl::InternalError(absl::StrCat("core rules: ", rules.status().message()));
+  auto compiled = signatures::Matcher::Compile(*rules, opts);
+  if (!compiled.ok()) return compiled.status();
+  std::shared_ptr<const signatures::Matcher> m = std::move(*compiled);
+  for (auto it = cache.begin(); it != cache.end();) {  // drop entries whose matcher is gone
+    it = it->second.expired() ? cache.erase(it) : std::next(it);
+  }
+  cache[key] = m;
+  return m;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_json) {
@@ -27,12 +58,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
   e->config_ = std::move(*cfg);
   e->limits_.max_body_bytes = e->config_.inspect_body ? static_cast<size_t>(e->config_.max_body_bytes) : 0;
 
-  auto rules = signatures::ParseRules(signatures::CoreRulesJson());
-  if (!rules.ok()) return absl::InternalError(absl::StrCat("core rules: ", rules.status().message()));
   signatures::CompileOptions opts;
   opts.paranoia_level = e->config_.paranoia_level;
   opts.disabled_rules = e->config_.disabled_rules;
-  auto matcher = signatures::Matcher::Compile(*rules, opts);
+  auto matcher = SharedMatcher(opts);
   if (!matcher.ok()) return matcher.status();
   e->matcher_ = std::move(*matcher);
   return e;

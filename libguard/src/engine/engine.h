@@ -30,7 +30,7 @@ class Engine {
   Engine() = default;
   config::Config config_;
   request::Limits limits_;
-  std::unique_ptr<signatures::Matcher> matcher_;
+  std::shared_ptr<const signatures::Matcher> matcher_;
 };
 
 }  // namespace guard::engine

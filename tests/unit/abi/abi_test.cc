@@ -117,7 +117,7 @@ TEST_CASE("attacks in query, header and JSON body are blocked; benign requests a
   CHECK(v.score >= v.threshold);
   CHECK(v.threshold == 5);
   CHECK(std::string(v.category) == "sqli");
-  CHECK(std::string(v.target) == "args:q");
+  CHECK(std::string(v.target) == "query:q");
   CHECK(v.rule_count >= 1);
   CHECK((v.categories & (1ull << GUARD_CAT_SQLI)) != 0);
   CHECK(std::strlen(v.incident_id) == 32);

@@ -1,0 +1,123 @@
+-- The whole FFI surface of libguard: one ffi.cdef (mirrors libguard/include/guard.h; a spec checks it)
+-- and the library, found along package.cpath as Kong's atc-router finds its .so.
+--
+-- Struct bodies may be declared only once per LuaJIT state, so every other module requires this one.
+local ffi = require "ffi"
+
+local cdef = [[
+typedef enum guard_status {
+  GUARD_OK = 0,
+  GUARD_EINVAL = 1,
+  GUARD_ECONFIG = 2,
+  GUARD_ERULES = 3,
+  GUARD_ENOMEM = 4,
+  GUARD_EINTERNAL = 5
+} guard_status;
+
+typedef enum guard_action {
+  GUARD_ACTION_ALLOW = 0,
+  GUARD_ACTION_MONITOR = 1,
+  GUARD_ACTION_BLOCK = 2,
+  GUARD_ACTION_RATE_LIMITED = 3
+} guard_action;
+
+typedef enum guard_category {
+  GUARD_CAT_SQLI = 0,
+  GUARD_CAT_XSS = 1,
+  GUARD_CAT_CMDI = 2,
+  GUARD_CAT_TRAVERSAL = 3,
+  GUARD_CAT_RFI = 4,
+  GUARD_CAT_SSRF = 5,
+  GUARD_CAT_XXE = 6,
+  GUARD_CAT_SSTI = 7,
+  GUARD_CAT_JNDI = 8,
+  GUARD_CAT_NOSQLI = 9,
+  GUARD_CAT_LDAPI = 10,
+  GUARD_CAT_CRLF = 11,
+  GUARD_CAT_CODE = 12,
+  GUARD_CAT_SCANNER = 13,
+  GUARD_CAT_PROTOCOL = 14,
+  GUARD_CAT_BEHAVIOUR = 15,
+  GUARD_CAT_CUSTOM = 16,
+  GUARD_CAT_COUNT = 17
+} guard_category;
+
+typedef struct guard_str {
+  const char *ptr;
+  size_t len;
+} guard_str;
+
+typedef struct guard_header {
+  guard_str name;
+  guard_str value;
+} guard_header;
+
+typedef struct guard_request {
+  guard_str method;
+  guard_str path;
+  guard_str query;
+  const guard_header *headers;
+  size_t header_count;
+  guard_str body;
+  guard_str client_ip;
+  guard_str consumer_id;
+  guard_str credential_id;
+  guard_str route_id;
+  uint32_t flags;
+} guard_request;
+
+typedef struct guard_verdict {
+  int32_t action;
+  int32_t score;
+  int32_t threshold;
+  uint32_t rule_count;
+  uint32_t rule_ids[16];
+  uint64_t categories;
+  char category[32];
+  char target[64];
+  char incident_id[40];
+  uint32_t flags;
+} guard_verdict;
+
+typedef struct guard_engine guard_engine;
+
+const char *guard_version(void);
+int guard_engine_new(const char *config_json, size_t config_len, guard_engine **out, char *errbuf, size_t errlen);
+void guard_engine_free(guard_engine *engine);
+int guard_inspect(const guard_engine *engine, const guard_request *request, guard_verdict *verdict, char *errbuf, size_t errlen);
+int guard_rules_check(const char *rules_json, size_t rules_len, char *errbuf, size_t errlen);
+const char *guard_category_name(int category);
+const char *guard_action_name(int action);
+]]
+ffi.cdef(cdef)
+
+-- #defines of guard.h, which ffi.cdef cannot carry.
+local constants = {
+  GUARD_REQ_BODY_TRUNCATED = 0x1,
+  GUARD_VERDICT_BODY_UNINSPECTED = 0x1,
+  GUARD_MAX_RULE_IDS = 16,
+}
+
+-- Walks package.cpath and loads the first libguard.so that exists; a failure lists every path tried.
+local function load_library(name)
+  local tried = {}
+  for template in package.cpath:gmatch("[^;]+") do
+    local dir = template:match("^(.*/)")
+    if dir then
+      local path = dir .. name
+      local f = io.open(path, "rb")
+      if f then
+        f:close()
+        return ffi.load(path)
+      end
+      tried[#tried + 1] = path
+    end
+  end
+  error("could not find " .. name .. " along package.cpath; tried:\n  " .. table.concat(tried, "\n  "), 2)
+end
+
+return {
+  lib = load_library("libguard.so"),
+  constants = constants,
+  cdef = cdef, -- kept for spec/cdefs_spec.lua, which checks it against guard.h
+}

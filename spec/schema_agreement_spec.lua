@@ -1,0 +1,125 @@
+-- schema/guard-config.schema.json is the one source of truth for the config; schema.lua restates it in
+-- Kong's DSL. This spec walks both and fails on any difference in fields, types, defaults, enums,
+-- bounds or lengths.
+local cjson = require "cjson.safe"
+local plugin_schema = require "kong.plugins.guard-ai.schema"
+
+local root = os.getenv("GUARD_ROOT") or "."
+
+local function read_json(path)
+  local f = assert(io.open(path, "rb"))
+  local doc = assert(cjson.decode(f:read("*a")))
+  f:close()
+  return doc
+end
+
+local function config_record()
+  for _, f in ipairs(plugin_schema.fields) do
+    if f.config then
+      return f.config
+    end
+  end
+end
+
+local function lua_fields(record)
+  local out, order = {}, {}
+  for _, f in ipairs(record.fields) do
+    local name, def = next(f)
+    out[name] = def
+    order[#order + 1] = name
+  end
+  return out, order
+end
+
+local function expected_lua_type(js)
+  if js.type == "array" then
+    return js.uniqueItems and "set" or "array"
+  elseif js.type == "object" then
+    return js.properties and "record" or "map"
+  end
+  return js.type
+end
+
+-- Compares one JSON Schema node with one Kong field definition; returns a list of differences.
+local function compare(path, js, lua, diffs)
+  local function diff(what, a, b)
+    diffs[#diffs + 1] = string.format("%s: %s: json=%s lua=%s", path, what, cjson.encode(a), cjson.encode(b))
+  end
+  if expected_lua_type(js) ~= lua.type then
+    diff("type", expected_lua_type(js), lua.type)
+  end
+  if js.default ~= nil then
+    -- cjson cannot tell an empty array from an empty object; both sides mean [] there.
+    local function enc(v)
+      return (type(v) == "table" and next(v) == nil) and "[]" or cjson.encode(v)
+    end
+    local a, b = enc(js.default), enc(lua.default)
+    if a ~= b then
+      diff("default", js.default, lua.default)
+    end
+  elseif lua.default ~= nil then
+    diff("default", nil, lua.default)
+  end
+  if js.enum or lua.one_of then
+    if cjson.encode(js.enum or {}) ~= cjson.encode(lua.one_of or {}) then
+      diff("enum/one_of", js.enum, lua.one_of)
+    end
+  end
+  if js.minimum ~= nil or js.maximum ~= nil or lua.between then
+    local b = lua.between or {}
+    if js.minimum ~= b[1] or js.maximum ~= b[2] then
+      diff("minimum,maximum/between", { js.minimum, js.maximum }, lua.between)
+    end
+  end
+  if js.minLength ~= lua.len_min then
+    diff("minLength/len_min", js.minLength, lua.len_min)
+  end
+  if js.maxLength ~= lua.len_max then
+    diff("maxLength/len_max", js.maxLength, lua.len_max)
+  end
+  if js.type == "array" then
+    compare(path .. "[]", js.items or {}, lua.elements or {}, diffs)
+  end
+  if js.type == "object" and js.properties then
+    local fields = lua_fields(lua)
+    for name, sub in pairs(js.properties) do
+      if not fields[name] then
+        diff("field missing in schema.lua", name, nil)
+      else
+        compare(path .. "." .. name, sub, fields[name], diffs)
+      end
+    end
+    for name in pairs(fields) do
+      if not js.properties[name] then
+        diff("field missing in the JSON Schema", nil, name)
+      end
+    end
+  end
+end
+
+describe("schema.lua", function()
+  it("agrees with schema/guard-config.schema.json field by field", function()
+    local js = read_json(root .. "/schema/guard-config.schema.json")
+    local diffs = {}
+    compare("config", js, config_record(), diffs)
+    assert.are.same({}, diffs)
+  end)
+
+  it("detects a disagreement (the comparison can fail)", function()
+    local js = read_json(root .. "/schema/guard-config.schema.json")
+    js.properties.mode.enum = { "block" }
+    js.properties.paranoia_level.maximum = 5
+    js.properties.extra = { type = "string" }
+    local diffs = {}
+    compare("config", js, config_record(), diffs)
+    assert.are.equal(3, #diffs)
+  end)
+
+  it("marks every field with a default as required, as Kong's own plugins do", function()
+    for name, def in pairs((lua_fields(config_record()))) do
+      if def.default ~= nil then
+        assert.is_true(def.required, name)
+      end
+    end
+  end)
+end)
