@@ -195,6 +195,19 @@ _M.ACTION_BLOCK = 2
 _M.ACTION_RATE_LIMITED = 3
 _M.REQ_BODY_TRUNCATED = C.GUARD_REQ_BODY_TRUNCATED
 
+-- Compiles the default rule options once in the nginx master (module load happens there, before fork),
+-- so every worker inherits the compiled signatures instead of compiling its own copy in configure().
+-- Plain computation: no threads are started. The engine is kept only to pin its shared matcher.
+local pinned
+function _M.prewarm()
+  if pinned then
+    return true
+  end
+  local e, err = _M.new({})
+  pinned = e
+  return e ~= nil, err
+end
+
 function _M.version()
   return ffi_string(lib.guard_version())
 end

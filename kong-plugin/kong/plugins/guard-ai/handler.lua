@@ -7,7 +7,11 @@
 local guard_engine = require "kong.plugins.guard-ai.engine"
 
 local kong = kong
-local ipairs, tonumber, concat = ipairs, tonumber, table.concat
+local ipairs, pairs, tonumber, concat = ipairs, pairs, tonumber, table.concat
+
+-- Module load runs in the nginx master before fork (Kong's init phase): compile the default signatures
+-- there once for all workers. A failure here is not fatal: configure() reports it per config.
+guard_engine.prewarm()
 
 local GuardAiHandler = {
   PRIORITY = 1010,
