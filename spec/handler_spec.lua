@@ -7,6 +7,7 @@ local plugin_schema = require "kong.plugins.guard-ai.schema"
 local function fake_kong(req)
   local rec = { headers = {}, logs = {} }
   local hdrs = req.headers or {}
+  hdrs.host = hdrs.host or "api.example.com" -- every HTTP/1.1 request has one
   local k = {
     request = {
       get_method = function() return req.method or "GET" end,

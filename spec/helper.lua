@@ -11,6 +11,10 @@ package.path = table.concat({
 }, ";")
 package.cpath = build .. "/?.so;" .. package.cpath
 
+-- Kong's cjson (OpenResty's fork) has cjson.array_mt; Debian's lua-cjson does not. localgw gives it the
+-- same extension in nginx; do the same here so the plugin sees Kong's cjson in specs too.
+require("localgw.cjson_compat").apply()
+
 -- Outside nginx there is no ngx table; the plugin only needs ngx.null (which is cjson.null in OpenResty).
 if not rawget(_G, "ngx") then
   _G.ngx = { null = require("cjson").null }

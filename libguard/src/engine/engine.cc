@@ -16,6 +16,8 @@ namespace {
 struct ThreadState {
   request::FieldList fields;
   signatures::ScanState scan;
+  std::vector<protocol::Finding> protocol;
+  std::vector<Finding> findings;
 };
 
 ThreadState& LocalState() {
@@ -64,6 +66,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
   auto matcher = SharedMatcher(opts);
   if (!matcher.ok()) return matcher.status();
   e->matcher_ = std::move(*matcher);
+  e->protocol_ = std::make_unique<protocol::Checker>(opts.paranoia_level, opts.disabled_rules);
   return e;
 }
 
@@ -71,7 +74,19 @@ absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) c
   ThreadState& st = LocalState();
   request::Parse(req, limits_, &st.fields);
   const bool scanned = matcher_->Scan(st.fields, &st.scan);
-  FillVerdict(config_, *matcher_, st.fields, st.scan.matches(), verdict);
+  st.protocol.clear();
+  protocol_->Run(req, st.fields, &st.protocol);
+
+  st.findings.clear();
+  for (const signatures::Match& m : st.scan.matches()) {
+    const signatures::Rule& r = matcher_->rules()[m.rule_index];
+    const request::Field& f = st.fields.fields()[m.field_index];
+    st.findings.push_back({r.id, r.category, r.severity, request::TargetName(f.target), f.name});
+  }
+  for (const protocol::Finding& p : st.protocol) {
+    st.findings.push_back({p.id, GUARD_CAT_PROTOCOL, p.severity, p.target, {}});
+  }
+  FillVerdict(config_, st.findings, (st.fields.flags() & request::kBodyUninspected) != 0, verdict);
   if (!scanned) return absl::InternalError("signature scan failed (Hyperscan error)");
   return absl::OkStatus();
 }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "config/config.h"
 #include "guard.h"
+#include "protocol/checks.h"
 #include "signatures/matcher.h"
 
 namespace guard::engine {
@@ -31,6 +32,7 @@ class Engine {
   config::Config config_;
   request::Limits limits_;
   std::shared_ptr<const signatures::Matcher> matcher_;
+  std::unique_ptr<protocol::Checker> protocol_;
 };
 
 }  // namespace guard::engine

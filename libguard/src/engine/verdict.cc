@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/incident_id.h"
+#include "signatures/rules.h"
 
 namespace guard::engine {
 namespace {
@@ -18,33 +19,29 @@ void CopyCut(char* dst, size_t cap, std::string_view s) {
 
 void ClearVerdict(guard_verdict* v) { std::memset(v, 0, sizeof *v); }
 
-void FillVerdict(const config::Config& cfg, const signatures::Matcher& matcher, const request::FieldList& fields,
-                 const std::vector<signatures::Match>& matches, guard_verdict* v) {
+void FillVerdict(const config::Config& cfg, std::span<const Finding> findings, bool uninspected, guard_verdict* v) {
   ClearVerdict(v);
   v->threshold = cfg.anomaly_threshold;
-  if (fields.flags() & request::kBodyUninspected) v->flags |= GUARD_VERDICT_BODY_UNINSPECTED;
+  if (uninspected) v->flags |= GUARD_VERDICT_BODY_UNINSPECTED;
 
-  const signatures::Match* strongest = nullptr;
-  for (const signatures::Match& m : matches) {
-    const signatures::Rule& r = matcher.rules()[m.rule_index];
-    v->score += r.severity;
-    v->categories |= uint64_t{1} << r.category;
-    if (v->rule_count < GUARD_MAX_RULE_IDS) v->rule_ids[v->rule_count] = r.id;
+  const Finding* strongest = nullptr;
+  for (const Finding& f : findings) {
+    v->score += f.severity;
+    v->categories |= uint64_t{1} << f.category;
+    if (v->rule_count < GUARD_MAX_RULE_IDS) v->rule_ids[v->rule_count] = f.rule_id;
     ++v->rule_count;
-    if (!strongest || r.severity > matcher.rules()[strongest->rule_index].severity) strongest = &m;
+    if (!strongest || f.severity > strongest->severity) strongest = &f;
   }
   if (strongest) {
-    CopyCut(v->category, sizeof v->category, signatures::CategoryName(matcher.rules()[strongest->rule_index].category));
-    const request::Field& f = fields.fields()[strongest->field_index];
+    CopyCut(v->category, sizeof v->category, signatures::CategoryName(strongest->category));
     char target[GUARD_TARGET_LEN];
-    std::string_view kind = request::TargetName(f.target);
-    if (f.name.empty()) {
-      CopyCut(target, sizeof target, kind);
+    if (strongest->name.empty()) {
+      CopyCut(target, sizeof target, strongest->kind);
     } else {
-      size_t k = std::min(kind.size(), sizeof target - 2);
-      std::memcpy(target, kind.data(), k);
+      size_t k = std::min(strongest->kind.size(), sizeof target - 2);
+      std::memcpy(target, strongest->kind.data(), k);
       target[k] = ':';
-      CopyCut(target + k + 1, sizeof target - k - 1, f.name);
+      CopyCut(target + k + 1, sizeof target - k - 1, strongest->name);
     }
     std::memcpy(v->target, target, sizeof target);
   }

@@ -2,17 +2,18 @@
 // the category and target of the strongest match, and the verdict struct of the C ABI.
 #pragma once
 
+#include <span>
+
 #include "config/config.h"
+#include "engine/finding.h"
 #include "guard.h"
-#include "request/fields.h"
-#include "signatures/matcher.h"
 
 namespace guard::engine {
 
 void ClearVerdict(guard_verdict* v);
 
-// Scores the matches of one scan and fills the verdict (action, score, rules, category, target, flags).
-void FillVerdict(const config::Config& cfg, const signatures::Matcher& matcher, const request::FieldList& fields,
-                 const std::vector<signatures::Match>& matches, guard_verdict* v);
+// Scores the findings of one request and fills the verdict (action, score, rules, category, target).
+// `uninspected` says part of the body was not inspected.
+void FillVerdict(const config::Config& cfg, std::span<const Finding> findings, bool uninspected, guard_verdict* v);
 
 }  // namespace guard::engine

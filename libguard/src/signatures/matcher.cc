@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
 
 namespace guard::signatures {
 namespace {
@@ -47,13 +49,30 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     m->rules_.push_back(r);
   }
 
-  // One group per distinct transform chain, in a stable order.
-  std::map<std::vector<transforms::Transform>, size_t> group_of;
-  for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
-    const Rule& r = m->rules_[ri];
-    auto [it, inserted] = group_of.try_emplace(r.transforms, m->groups_.size());
-    if (inserted) m->groups_.push_back(Group{r.transforms});
-    m->groups_[it->second].target_kinds |= r.target_kinds();
+  // One group per distinct transform chain, sorted so that chains sharing a prefix are neighbours: a
+  // field's transform results for the shared prefix are then reused from the previous group.
+  std::map<std::vector<transforms::Transform>, std::vector<uint32_t>> rules_of;
+  for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) rules_of[m->rules_[ri].transforms].push_back(ri);
+  for (auto& [chain, rule_indexes] : rules_of) {
+    Group g{chain};
+    if (!m->groups_.empty()) {
+      const auto& prev = m->groups_.back().chain;
+      while (g.shared_prefix < prev.size() && g.shared_prefix < chain.size() &&
+             prev[g.shared_prefix] == chain[g.shared_prefix]) {
+        ++g.shared_prefix;
+      }
+    }
+    for (uint32_t ri : rule_indexes) {
+      for (const RuleTarget& t : m->rules_[ri].targets) {
+        if (t.name.empty()) {
+          g.any_name_kinds |= t.kinds;
+        } else {
+          g.named.push_back(t);
+        }
+      }
+    }
+    m->max_chain_ = std::max(m->max_chain_, chain.size());
+    m->groups_.push_back(std::move(g));
   }
   for (size_t gi = 0; gi < m->groups_.size(); ++gi) {
     Group& g = m->groups_[gi];
@@ -97,17 +116,52 @@ bool Matcher::PrepareScratch(ScanState* state) const {
   return true;
 }
 
+bool Matcher::Reads(const Group& g, const request::Field& f) {
+  const uint32_t bit = 1u << static_cast<uint32_t>(f.target);
+  if (g.any_name_kinds & bit) return true;
+  for (const RuleTarget& t : g.named) {
+    if ((t.kinds & bit) && f.name.size() == t.name.size() &&
+        absl::EqualsIgnoreCase(common::ToAbsl(f.name), t.name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Field-major: each field runs through the groups in order, reusing the transform prefix the previous
+// group it was read by computed (levels_[d] holds the value after d + 1 transforms of that chain).
 bool Matcher::Scan(const request::FieldList& fields, ScanState* state) const {
   state->matches_.clear();
   if (!PrepareScratch(state)) return false;
+  // Sized before any view into a level exists: growing later would move short (SSO) strings.
+  if (state->levels_.size() < max_chain_) state->levels_.resize(max_chain_);
   const auto& fs = fields.fields();
-  for (const Group& g : groups_) {
-    for (uint32_t fi = 0; fi < fs.size(); ++fi) {
-      const request::Field& f = fs[fi];
-      if (!(g.target_kinds & (1u << static_cast<uint32_t>(f.target)))) continue;
-      std::string_view v = transforms::Apply(g.chain, f.value, &state->buf_a_, &state->buf_b_);
+  for (uint32_t fi = 0; fi < fs.size(); ++fi) {
+    const request::Field& f = fs[fi];
+    size_t valid = 0;          // levels computed for the chain of the last group that read this field
+    const Group* last = nullptr;
+    for (const Group& g : groups_) {
+      if (!Reads(g, f)) continue;
+      // Levels stay valid only up to what this chain shares with the last chain computed for the field.
+      if (last && last != &g - 1) {
+        size_t common = 0;
+        while (common < valid && common < g.chain.size() && last->chain[common] == g.chain[common]) ++common;
+        valid = common;
+      } else if (last) {
+        valid = std::min(valid, g.shared_prefix);
+      }
+      std::string_view v = valid ? state->levels_[valid - 1].value : f.value;
+      for (size_t d = valid; d < g.chain.size(); ++d) {
+        ScanState::Level& lv = state->levels_[d];
+        v = transforms::Apply(std::span<const transforms::Transform>(&g.chain[d], 1), v, &lv.a, &lv.b);
+        lv.value = v;
+      }
+      valid = g.chain.size();
+      last = &g;
+      // hs_scan refuses a NULL data pointer even for length 0, and an empty view may carry one.
+      const char* data = v.data() ? v.data() : "";
       ScanContext ctx{&g.pattern_rule, &rules_, &f, fi, &state->matches_};
-      hs_error_t rc = hs_scan(g.db, v.data(), static_cast<unsigned>(v.size()), 0, state->scratch_, OnMatch, &ctx);
+      hs_error_t rc = hs_scan(g.db, data, static_cast<unsigned>(v.size()), 0, state->scratch_, OnMatch, &ctx);
       if (rc != HS_SUCCESS) return false;
     }
   }

@@ -33,6 +33,8 @@ struct CompileOptions {
 class Matcher;
 
 // Per-thread scan state. Reused across requests and engines so a steady-state scan allocates nothing.
+// Transform results are kept per chain depth (two buffers each) so that groups whose chains share a
+// prefix (most start with the same decoding steps) reuse it instead of decoding the field again.
 class ScanState {
  public:
   ScanState() = default;
@@ -47,7 +49,11 @@ class ScanState {
   hs_scratch_t* scratch_ = nullptr;
   uint64_t ready_for_[8] = {};  // ids of matchers the scratch was sized for (scratch only grows)
   unsigned ready_next_ = 0;
-  std::string buf_a_, buf_b_;
+  struct Level {
+    std::string a, b;        // Apply() ping-pongs between them
+    std::string_view value;  // the field after the chain's first (depth + 1) transforms
+  };
+  std::vector<Level> levels_;
   std::vector<Match> matches_;
 };
 
@@ -70,15 +76,19 @@ class Matcher {
  private:
   struct Group {
     std::vector<transforms::Transform> chain;
-    uint32_t target_kinds = 0;
+    uint32_t any_name_kinds = 0;          // kinds some rule of the group reads whatever the field name
+    std::vector<RuleTarget> named;        // targets restricted to one field name (e.g. headers:user-agent)
     hs_database_t* db = nullptr;
-    std::vector<uint32_t> pattern_rule;  // Hyperscan expression id -> rule index
+    std::vector<uint32_t> pattern_rule;   // Hyperscan expression id -> rule index
+    size_t shared_prefix = 0;             // transforms shared with the previous group's chain
   };
 
   Matcher() = default;
   bool PrepareScratch(ScanState* state) const;
+  static bool Reads(const Group& g, const request::Field& f);
 
   uint64_t id_ = 0;  // unique per compiled matcher, to track which scratch fits
+  size_t max_chain_ = 0;
   std::string version_;
   std::vector<Rule> rules_;
   std::vector<Group> groups_;

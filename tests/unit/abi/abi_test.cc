@@ -1,6 +1,7 @@
 // libguard.so through its C ABI: errors in the caller's buffer, lifetimes, and verdicts end to end.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@ struct Req {
     r.query = S(query);
     r.body = S(body);
     r.client_ip = S("127.0.0.1");
+    H("Host", "api.example.com");  // every HTTP/1.1 request has one; its absence is itself an anomaly
   }
   Req& H(const char* n, const char* v) {
     headers.push_back({S(n), S(v)});
@@ -151,6 +153,25 @@ TEST_CASE("monitor mode reports what block mode would block") {
   CHECK(v.action == GUARD_ACTION_MONITOR);
   CHECK(std::string(v.category) == "traversal");
   CHECK(std::strlen(v.incident_id) == 32);
+  guard_engine_free(e);
+}
+
+TEST_CASE("protocol anomalies are findings like signatures") {
+  guard_engine* e = NewEngine("{}");
+  Req smuggle("POST", "/api/orders", "", "0\r\n\r\nGET /admin HTTP/1.1\r\n");
+  smuggle.H("Content-Length", "4").H("Transfer-Encoding", "chunked");
+  guard_verdict v = Inspect(e, smuggle.r);
+  CHECK(v.action == GUARD_ACTION_BLOCK);
+  CHECK(std::string(v.category) == "protocol");
+  CHECK(std::find(v.rule_ids, v.rule_ids + v.rule_count, 9603u) != v.rule_ids + v.rule_count);
+
+  Req trace("TRACE", "/", "");
+  CHECK(Inspect(e, trace.r).action == GUARD_ACTION_BLOCK);
+  guard_engine_free(e);
+
+  // Disabled by id like any rule.
+  e = NewEngine(R"({"disabled_rules":[9601,9502]})");
+  CHECK(Inspect(e, trace.r).action == GUARD_ACTION_ALLOW);
   guard_engine_free(e);
 }
 

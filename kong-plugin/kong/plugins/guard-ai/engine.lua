@@ -26,12 +26,6 @@ local function free_engine(ptr)
   lib.guard_engine_free(ptr)
 end
 
--- Kong's cjson (OpenResty's fork) has cjson.array_mt; Debian's lua-cjson 2.1.0, which the local gateway
--- runs on, does not and encodes every empty table as {}. There an empty array is written as a marker
--- string and replaced by [] after encoding.
-local array_mt = cjson.array_mt
-local EMPTY_ARRAY_MARK = "__guard_empty_array__"
-
 -- Converts a Kong config into the JSON libguard validates. Kong's conf carries internal keys
 -- (__plugin_id, __key__, __seq__) and ngx.null for unset optional fields; neither is config. Arrays and
 -- sets keep their array-ness even when empty (cjson would otherwise encode {} as an object), guided by
@@ -42,10 +36,7 @@ local function to_config_value(value, field)
   end
   local ftype = field and field.type
   if ftype == "array" or ftype == "set" then
-    if #value == 0 and not array_mt then
-      return EMPTY_ARRAY_MARK
-    end
-    local out = setmetatable({}, array_mt)
+    local out = setmetatable({}, cjson.array_mt)
     for i = 1, #value do
       out[i] = to_config_value(value[i], field.elements)
     end
@@ -78,11 +69,7 @@ local function config_json(conf)
       end
     end
   end
-  local json, err = cjson.encode(to_config_value(conf, config_field))
-  if json and not array_mt then
-    json = json:gsub('"' .. EMPTY_ARRAY_MARK .. '"', "[]")
-  end
-  return json, err
+  return cjson.encode(to_config_value(conf, config_field))
 end
 
 local _M = {}

@@ -1,0 +1,269 @@
+#include "protocol/checks.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace guard::protocol {
+namespace {
+
+constexpr uint32_t kFirstId = 9600;
+
+// Ids are stable: operators put them in disabled_rules. Severity as CRS: 5 critical, 3 warning, 2 notice.
+constexpr CheckInfo kChecks[] = {
+    {9601, 5, 1, "Method not allowed (only GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"},
+    {9602, 5, 1, "Content-Length is not a single non-negative integer"},
+    {9603, 5, 1, "Both Content-Length and Transfer-Encoding (request smuggling)"},
+    {9604, 5, 1, "Transfer-Encoding other than chunked"},
+    {9605, 5, 1, "GET or HEAD request with a body"},
+    {9606, 3, 1, "Invalid percent-encoding or UTF-8 in the path, query, form or cookies"},
+    {9607, 5, 1, "Control character in the path, an argument or a header"},
+    {9608, 5, 1, "Missing, empty or repeated Host header"},
+    {9609, 5, 1, "Request body charset other than UTF-8, US-ASCII or ISO-8859-1"},
+    {9610, 5, 1, "Request body content type not allowed, or given twice"},
+    {9611, 5, 1, "Malformed multipart body (boundary, unclosed part, duplicate parameters)"},
+    {9612, 5, 1, "Malformed JSON or XML body"},
+    {9613, 5, 1, "Restricted header (Proxy, Lock-Token, Content-Range, If)"},
+    {9614, 5, 1, "Connection header names a hop-by-hop abuse target (framing, Host, auth)"},
+    {9615, 5, 1, "Invalid character in a header name"},
+    {9616, 5, 1, "Request target is not a path (absolute-form or authority-form)"},
+    {9617, 4, 1, "Range header with too many ranges or an invalid range"},
+    {9618, 5, 1, "Accept-Encoding header longer than any real client sends"},
+    {9619, 3, 2, "Host header is a numeric IP address"},
+    {9620, 2, 1, "Empty User-Agent header"},
+    {9621, 3, 1, "Expect header other than 100-continue"},
+    {9622, 2, 2, "Missing User-Agent header"},
+};
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+bool IStartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
+}
+
+bool IContains(std::string_view s, std::string_view needle) {
+  if (needle.size() > s.size()) return false;
+  for (size_t i = 0; i + needle.size() <= s.size(); ++i) {
+    if (IEquals(s.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view Str(const guard_str& s) { return {s.ptr ? s.ptr : "", s.len}; }
+
+bool IsControl(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f; }
+
+bool HasControl(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return IsControl(static_cast<unsigned char>(c)); });
+}
+
+// RFC 9110 token characters, which header names consist of.
+bool IsTokenChar(unsigned char c) {
+  if (std::isalnum(c)) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
+    case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool LooksLikeIp(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return true;  // IPv6 literal
+  size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos) host = host.substr(0, colon);
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+// Content types a JSON/form API legitimately receives, by prefix (parameters such as charset follow).
+bool AllowedContentType(std::string_view ct) {
+  static constexpr std::string_view kAllowed[] = {
+      "application/x-www-form-urlencoded", "multipart/form-data", "multipart/related", "text/xml",
+      "application/xml", "application/soap+xml", "application/json", "application/graphql",
+      "application/octet-stream", "application/csp-report", "application/x-ndjson", "application/pdf",
+      "application/zip", "application/gzip", "text/plain", "text/csv", "image/", "audio/", "video/", "font/"};
+  for (std::string_view a : kAllowed) {
+    if (IStartsWith(ct, a)) return true;
+  }
+  // Structured syntax suffixes (RFC 6839): application/vnd.api+json, application/merge-patch+json, ...
+  size_t semi = ct.find(';');
+  std::string_view type = Trim(ct.substr(0, semi));
+  return IStartsWith(type, "application/") &&
+         (type.size() > 5 && (IEquals(type.substr(type.size() - 5), "+json") || IEquals(type.substr(type.size() - 4), "+xml")));
+}
+
+bool AllowedCharset(std::string_view ct) {
+  size_t at = 0;
+  while ((at = ct.find(';', at)) != std::string_view::npos) {
+    std::string_view param = Trim(ct.substr(at + 1));
+    at += 1;
+    if (!IStartsWith(param, "charset=")) continue;
+    std::string_view cs = Trim(param.substr(8));
+    if (!cs.empty() && cs.front() == '"' && cs.size() >= 2) cs = cs.substr(1, cs.size() - 2);
+    return IEquals(cs, "utf-8") || IEquals(cs, "utf8") || IEquals(cs, "us-ascii") || IEquals(cs, "iso-8859-1");
+  }
+  return true;
+}
+
+// "bytes=0-1,5-9": more than 5 ranges, or a range whose end precedes its start.
+bool BadRange(std::string_view v) {
+  size_t eq = v.find('=');
+  if (eq == std::string_view::npos) return false;
+  v = v.substr(eq + 1);
+  int ranges = 0;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view r = Trim(v.substr(0, comma));
+    ++ranges;
+    size_t dash = r.find('-');
+    if (dash != std::string_view::npos) {
+      std::string_view a = r.substr(0, dash), b = r.substr(dash + 1);
+      if (AllDigits(a) && AllDigits(b) && a.size() <= 18 && b.size() <= 18 && std::stoull(std::string(b)) < std::stoull(std::string(a))) {
+        return true;
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    v = v.substr(comma + 1);
+  }
+  return ranges > 5;
+}
+
+}  // namespace
+
+std::span<const CheckInfo> AllChecks() { return kChecks; }
+
+Checker::Checker(int paranoia_level, std::span<const uint32_t> disabled_rules) {
+  for (const CheckInfo& c : kChecks) {
+    if (c.paranoia > paranoia_level) continue;
+    if (std::find(disabled_rules.begin(), disabled_rules.end(), c.id) != disabled_rules.end()) continue;
+    enabled_ |= uint64_t{1} << (c.id - kFirstId);
+  }
+}
+
+bool Checker::Enabled(uint32_t id) const { return (enabled_ >> (id - kFirstId)) & 1; }
+
+void Checker::Run(const guard_request& req, const request::FieldList& fields, std::vector<Finding>* out) const {
+  auto report = [&](uint32_t id, std::string_view target) {
+    if (Enabled(id)) out->push_back({id, [&] {
+      for (const CheckInfo& c : kChecks) if (c.id == id) return c.severity;
+      return 0;
+    }(), target});
+  };
+
+  const std::string_view method = Str(req.method);
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) report(9601, "method");
+
+  const std::string_view path = Str(req.path);
+  if (path.empty() || (path.front() != '/' && !(method == "OPTIONS" && path == "*"))) report(9616, "path");
+
+  // One pass over the headers collects what the framing checks need.
+  std::string_view content_length, transfer_encoding, content_type, host, user_agent, connection;
+  int content_lengths = 0, hosts = 0;
+  bool has_ua = false;
+  for (size_t i = 0; i < req.header_count; ++i) {
+    std::string_view name = Str(req.headers[i].name), value = Str(req.headers[i].value);
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return IsTokenChar(static_cast<unsigned char>(c)); })) {
+      report(9615, "header_names");
+    }
+    if (HasControl(value)) report(9607, "headers");
+    if (IEquals(name, "content-length")) {
+      content_length = value;
+      ++content_lengths;
+    } else if (IEquals(name, "transfer-encoding")) {
+      transfer_encoding = value;
+    } else if (IEquals(name, "content-type")) {
+      content_type = value;
+    } else if (IEquals(name, "host")) {
+      host = value;
+      ++hosts;
+    } else if (IEquals(name, "user-agent")) {
+      user_agent = value;
+      has_ua = true;
+    } else if (IEquals(name, "connection")) {
+      connection = value;
+    } else if (IEquals(name, "proxy") || IEquals(name, "lock-token") || IEquals(name, "content-range") || IEquals(name, "if")) {
+      report(9613, "headers");
+    } else if (IEquals(name, "range") || IEquals(name, "request-range")) {
+      if (BadRange(value)) report(9617, "headers:range");
+    } else if (IEquals(name, "accept-encoding")) {
+      if (value.size() > 100) report(9618, "headers:accept-encoding");
+    } else if (IEquals(name, "expect")) {
+      if (!IEquals(Trim(value), "100-continue")) report(9621, "headers:expect");
+    }
+  }
+
+  if (content_lengths > 1 || (content_lengths == 1 && !AllDigits(Trim(content_length)))) {
+    report(9602, "headers:content-length");
+  }
+  if (content_lengths && !transfer_encoding.empty()) report(9603, "headers:transfer-encoding");
+  if (!transfer_encoding.empty() && !IEquals(Trim(transfer_encoding), "chunked")) {
+    report(9604, "headers:transfer-encoding");
+  }
+  const bool has_body = req.body.len > 0 || !transfer_encoding.empty() ||
+                        (content_lengths && Trim(content_length) != "0" && AllDigits(Trim(content_length)));
+  if ((method == "GET" || method == "HEAD") && has_body) report(9605, "body");
+  if (hosts != 1 || Trim(host).empty()) {
+    report(9608, "headers:host");
+  } else if (LooksLikeIp(Trim(host))) {
+    report(9619, "headers:host");
+  }
+  if (!has_ua) {
+    report(9622, "headers:user-agent");
+  } else if (Trim(user_agent).empty()) {
+    report(9620, "headers:user-agent");
+  }
+  if (!connection.empty()) {
+    for (std::string_view bad : {"transfer-encoding", "content-length", "host", "authorization", "x-forwarded-for",
+                                 "cookie", "x-real-ip"}) {
+      if (IContains(connection, bad)) {
+        report(9614, "headers:connection");
+        break;
+      }
+    }
+  }
+  if (has_body && !content_type.empty()) {
+    if (!AllowedContentType(content_type)) report(9610, "headers:content-type");
+    if (!AllowedCharset(content_type)) report(9609, "headers:content-type");
+  }
+
+  // What the parsers found.
+  const uint32_t flags = fields.flags();
+  if (flags & request::kInvalidEncoding) report(9606, "args");
+  if (flags & (request::kMultipartUnclosed)) report(9611, "body");
+  if (flags & request::kMalformedBody) {
+    report(IStartsWith(Trim(content_type), "multipart/") ? 9611 : 9612, "body");
+  }
+  if (flags & request::kDuplicateContentType) report(9610, "headers:content-type");
+  for (const request::Field& f : fields.fields()) {
+    if (f.target == request::Target::kPath || f.target == request::Target::kArg || f.target == request::Target::kArgName) {
+      if (HasControl(f.value)) {
+        report(9607, request::TargetName(f.target));
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace guard::protocol

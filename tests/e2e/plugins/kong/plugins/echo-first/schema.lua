@@ -1,0 +1,6 @@
+return {
+  name = "echo-first",
+  fields = {
+    { config = { type = "record", fields = {} } },
+  },
+}

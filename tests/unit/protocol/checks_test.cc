@@ -1,0 +1,132 @@
+// Protocol checks one by one: each crafted anomaly fires its check and only it; a plain request fires none.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "protocol/checks.h"
+
+using guard::protocol::Checker;
+using guard::protocol::Finding;
+using guard::request::FieldList;
+
+namespace {
+
+guard_str S(const std::string& s) { return {s.data(), s.size()}; }
+
+struct Req {
+  std::string method = "GET", path = "/api/items", body;
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"Host", "api.example.com"}, {"User-Agent", "curl/8.5.0"}, {"Accept", "*/*"}};
+  std::vector<guard_header> hs;
+  guard_request r{};
+  const guard_request& Build() {
+    hs.clear();
+    for (auto& [n, v] : headers) hs.push_back({S(n), S(v)});
+    r.method = S(method);
+    r.path = S(path);
+    r.body = S(body);
+    r.headers = hs.data();
+    r.header_count = hs.size();
+    return r;
+  }
+  Req& Set(const std::string& name, const std::string& value) {
+    for (auto& [n, v] : headers) {
+      if (n == name) {
+        v = value;
+        return *this;
+      }
+    }
+    headers.emplace_back(name, value);
+    return *this;
+  }
+  Req& Drop(const std::string& name) {
+    std::erase_if(headers, [&](auto& h) { return h.first == name; });
+    return *this;
+  }
+};
+
+std::vector<uint32_t> Run(Req& q, int paranoia = 1, FieldList* fields = nullptr) {
+  FieldList empty;
+  Checker c(paranoia, {});
+  std::vector<Finding> out;
+  c.Run(q.Build(), fields ? *fields : empty, &out);
+  std::vector<uint32_t> ids;
+  for (auto& f : out) ids.push_back(f.id);
+  return ids;
+}
+
+using Ids = std::vector<uint32_t>;
+
+}  // namespace
+
+TEST_CASE("a plain request fires no check") {
+  Req q;
+  CHECK(Run(q, 4) == Ids{});
+  Req post;
+  post.method = "POST";
+  post.body = "{\"a\":1}";
+  post.Set("Content-Type", "application/json; charset=utf-8").Set("Content-Length", "7");
+  CHECK(Run(post, 4) == Ids{});
+}
+
+TEST_CASE("each anomaly fires its own check") {
+  { Req q; q.method = "PROPFIND"; CHECK(Run(q) == Ids{9601}); }
+  { Req q; q.Set("Content-Length", "abc"); CHECK(Run(q) == Ids{9602}); }
+  { Req q; q.method = "POST"; q.body = "0\r\n\r\n"; q.Set("Content-Length", "5").Set("Transfer-Encoding", "chunked");
+    CHECK(Run(q) == Ids{9603}); }
+  { Req q; q.method = "POST"; q.Set("Transfer-Encoding", "chunked, identity"); CHECK(Run(q) == Ids{9604}); }
+  { Req q; q.body = "x=1"; q.Set("Content-Length", "3"); CHECK(Run(q) == Ids{9605}); }
+  { Req q; q.Drop("Host"); CHECK(Run(q) == Ids{9608}); }
+  { Req q; q.headers.emplace_back("Host", "evil.example"); CHECK(Run(q) == Ids{9608}); }
+  { Req q; q.Set("Host", "203.0.113.7:8080"); CHECK(Run(q) == Ids{}); CHECK(Run(q, 2) == Ids{9619}); }
+  { Req q; q.method = "POST"; q.body = "a=1"; q.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-7");
+    CHECK(Run(q) == Ids{9609}); }
+  { Req q; q.method = "POST"; q.body = "a=1"; q.Set("Content-Type", "application/x-evil"); CHECK(Run(q) == Ids{9610}); }
+  { Req q; q.Set("Proxy", "http://203.0.113.7:8080"); CHECK(Run(q) == Ids{9613}); }
+  { Req q; q.Set("Connection", "keep-alive, Transfer-Encoding"); CHECK(Run(q) == Ids{9614}); }
+  { Req q; q.Set("X-Bad Header", "1"); CHECK(Run(q) == Ids{9615}); }
+  { Req q; q.path = "http://evil.example/api"; CHECK(Run(q) == Ids{9616}); }
+  { Req q; q.Set("Range", "bytes=0-1,1-2,2-3,3-4,4-5,5-6"); CHECK(Run(q) == Ids{9617}); }
+  { Req q; q.Set("Range", "bytes=10-2"); CHECK(Run(q) == Ids{9617}); }
+  { Req q; q.Set("Accept-Encoding", std::string(120, 'g')); CHECK(Run(q) == Ids{9618}); }
+  { Req q; q.Set("User-Agent", ""); CHECK(Run(q) == Ids{9620}); }
+  { Req q; q.Set("Expect", "100-continue, evil"); CHECK(Run(q) == Ids{9621}); }
+  { Req q; q.Set("X-Note", std::string("a\x01" "b")); CHECK(Run(q) == Ids{9607}); }
+}
+
+TEST_CASE("parser flags and decoded field values are checked") {
+  Req q;
+  FieldList fl;
+  fl.SetFlag(guard::request::kInvalidEncoding);
+  fl.Add(guard::request::Target::kArg, "q", std::string_view("a\x02", 2));
+  CHECK(Run(q, 1, &fl) == Ids{9606, 9607});
+
+  Req m;
+  m.method = "POST";
+  m.body = "--x";
+  m.Set("Content-Type", "multipart/form-data; boundary=x");
+  FieldList broken;
+  broken.SetFlag(guard::request::kMalformedBody);
+  CHECK(Run(m, 1, &broken) == Ids{9611});
+  Req j;
+  j.method = "POST";
+  j.body = "{";
+  j.Set("Content-Type", "application/json");
+  CHECK(Run(j, 1, &broken) == Ids{9612});
+}
+
+TEST_CASE("paranoia levels and disabled ids select the checks") {
+  Req q;
+  q.Drop("User-Agent");
+  CHECK(Run(q, 1) == Ids{});
+  CHECK(Run(q, 2) == Ids{9622});
+  Checker c(1, std::vector<uint32_t>{9601});
+  q.method = "TRACE";
+  FieldList fl;
+  std::vector<Finding> out;
+  c.Run(q.Build(), fl, &out);
+  CHECK(out.empty());
+}
