@@ -64,7 +64,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     }
     for (uint32_t ri : rule_indexes) {
       for (const RuleTarget& t : m->rules_[ri].targets) {
-        if (t.name.empty()) {
+        if (t.name.empty() && !t.custom_only) {
           g.any_name_kinds |= t.kinds;
         } else {
           g.named.push_back(t);
@@ -120,10 +120,7 @@ bool Matcher::Reads(const Group& g, const request::Field& f) {
   const uint32_t bit = 1u << static_cast<uint32_t>(f.target);
   if (g.any_name_kinds & bit) return true;
   for (const RuleTarget& t : g.named) {
-    if ((t.kinds & bit) && f.name.size() == t.name.size() &&
-        absl::EqualsIgnoreCase(common::ToAbsl(f.name), t.name)) {
-      return true;
-    }
+    if (t.Accepts(f)) return true;
   }
   return false;
 }

@@ -77,7 +77,7 @@ class Matcher {
   struct Group {
     std::vector<transforms::Transform> chain;
     uint32_t any_name_kinds = 0;          // kinds some rule of the group reads whatever the field name
-    std::vector<RuleTarget> named;        // targets restricted to one field name (e.g. headers:user-agent)
+    std::vector<RuleTarget> named;        // targets restricted by name (headers:user-agent, custom_headers)
     hs_database_t* db = nullptr;
     std::vector<uint32_t> pattern_rule;   // Hyperscan expression id -> rule index
     size_t shared_prefix = 0;             // transforms shared with the previous group's chain

@@ -61,13 +61,41 @@ uint32_t Rule::target_kinds() const {
   return k;
 }
 
+bool IsStandardHeader(std::string_view name) {
+  static constexpr std::string_view kStandard[] = {
+      "accept", "accept-charset", "accept-encoding", "accept-language", "accept-datetime", "authorization",
+      "cache-control", "connection", "content-length", "content-type", "content-encoding", "content-md5",
+      "content-language", "cookie", "date", "dnt", "expect", "forwarded", "from", "host", "if-match",
+      "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "keep-alive", "max-forwards",
+      "origin", "pragma", "priority", "proxy-authorization", "range", "referer", "te", "trailer",
+      "transfer-encoding", "upgrade", "upgrade-insecure-requests", "user-agent", "via", "warning",
+      "x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix", "x-real-ip",
+      "x-request-id", "x-correlation-id", "x-amzn-trace-id", "traceparent", "tracestate", "baggage", "b3",
+      "x-requested-with", "x-csrf-token", "x-xsrf-token", "purpose", "save-data", "device-memory", "downlink",
+      "ect", "rtt", "viewport-width", "dpr", "width"};
+  static constexpr std::string_view kPrefixes[] = {"sec-", "x-b3-", "x-datadog-", "x-cloud-trace-", "access-control-request-"};
+  for (std::string_view s : kStandard) {
+    if (name.size() == s.size() && absl::EqualsIgnoreCase(common::ToAbsl(name), common::ToAbsl(s))) return true;
+  }
+  for (std::string_view p : kPrefixes) {
+    if (name.size() > p.size() && absl::EqualsIgnoreCase(common::ToAbsl(name.substr(0, p.size())), common::ToAbsl(p))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RuleTarget::Accepts(const request::Field& f) const {
+  if (!(kinds & Bit(f.target))) return false;
+  if (custom_only) return !IsStandardHeader(f.name);
+  if (name.empty()) return true;
+  // Field names of headers/cookies/args keep their case from the wire; rule names are lowercase.
+  return f.name.size() == name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), name);
+}
+
 bool Rule::Applies(const request::Field& f) const {
-  const uint32_t bit = Bit(f.target);
   for (const auto& t : targets) {
-    if (!(t.kinds & bit)) continue;
-    if (t.name.empty()) return true;
-    // Field names of headers/cookies/args keep their case from the wire; rule names are lowercase.
-    if (f.name.size() == t.name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), t.name)) return true;
+    if (t.Accepts(f)) return true;
   }
   return false;
 }
@@ -112,6 +140,10 @@ absl::StatusOr<RuleSet> ParseRules(std::string_view rules_json) {
       RuleTarget t;
       size_t colon = spec.find(':');
       t.kinds = KindsFor(spec.substr(0, colon));
+      if (spec == "custom_headers") {
+        t.kinds = Bit(Target::kHeader);
+        t.custom_only = true;
+      }
       if (colon != std::string_view::npos) t.name = absl::AsciiStrToLower(common::ToAbsl(spec.substr(colon + 1)));
       if (!t.kinds) return fail(absl::StrCat("unknown target '", common::ToAbsl(spec), "'"));
       r.targets.push_back(std::move(t));

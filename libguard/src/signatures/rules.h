@@ -19,9 +19,16 @@ namespace guard::signatures {
 
 // A place a rule looks at: a set of field kinds, optionally restricted to one field name.
 struct RuleTarget {
-  uint32_t kinds = 0;   // bit (1 << request::Target)
-  std::string name;     // lowercase; empty = any field of those kinds
+  uint32_t kinds = 0;         // bit (1 << request::Target)
+  std::string name;           // lowercase; empty = any field of those kinds
+  bool custom_only = false;   // headers only: those that are not standard (see IsStandardHeader)
+
+  bool Accepts(const request::Field& f) const;
 };
+
+// Standard HTTP, proxy and tracing headers, whose values have known shapes (quotes, semicolons, commas)
+// that generic injection rules would misread; rules read them only by name.
+bool IsStandardHeader(std::string_view lowercase_or_not_name);
 
 struct Rule {
   uint32_t id = 0;

@@ -120,3 +120,25 @@ TEST_CASE("groups sharing a transform prefix see the same result as fresh transf
     CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 2, 3, 4});
   }
 }
+
+TEST_CASE("custom_headers reads application headers and skips standard ones") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"sqli","severity":5,"paranoia":1,"targets":["custom_headers"],"patterns":["drop table"],"message":"c"}]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kHeader, "X-Tenant-Id", "acme'; DROP TABLE tenants;--");
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1});
+  fl.Clear();
+  fl.Add(Target::kHeader, "Accept", "drop table");          // standard: read only by name
+  fl.Add(Target::kHeader, "Sec-Fetch-Mode", "drop table");  // standard by prefix
+  fl.Add(Target::kArg, "X-Tenant-Id", "drop table");        // not a header at all
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(st.matches().empty());
+  CHECK(IsStandardHeader("user-agent"));
+  CHECK(IsStandardHeader("Sec-CH-UA"));
+  CHECK_FALSE(IsStandardHeader("x-api-host"));
+}
