@@ -62,12 +62,24 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
         ++g.shared_prefix;
       }
     }
+    if (m->groups_.size() == 64) return absl::InvalidArgumentError("more than 64 distinct transform chains");
+    const uint64_t bit = uint64_t{1} << m->groups_.size();
     for (uint32_t ri : rule_indexes) {
       for (const RuleTarget& t : m->rules_[ri].targets) {
-        if (t.name.empty() && !t.custom_only) {
-          g.any_name_kinds |= t.kinds;
+        if (t.custom_only) {
+          m->custom_header_groups_ |= bit;
+        } else if (t.name.empty()) {
+          for (size_t k = 0; k < static_cast<size_t>(request::Target::kCount); ++k) {
+            if (t.kinds & (1u << k)) m->any_name_groups_[k] |= bit;
+          }
         } else {
-          g.named.push_back(t);
+          auto same = std::find_if(m->named_.begin(), m->named_.end(),
+                                   [&](const NamedTarget& n) { return n.kinds == t.kinds && n.name == t.name; });
+          if (same == m->named_.end()) {
+            m->named_.push_back({t.kinds, t.name, bit});
+          } else {
+            same->groups |= bit;
+          }
         }
       }
     }
@@ -116,13 +128,18 @@ bool Matcher::PrepareScratch(ScanState* state) const {
   return true;
 }
 
-bool Matcher::Reads(const Group& g, const request::Field& f) {
+uint64_t Matcher::GroupsReading(const request::Field& f) const {
   const uint32_t bit = 1u << static_cast<uint32_t>(f.target);
-  if (g.any_name_kinds & bit) return true;
-  for (const RuleTarget& t : g.named) {
-    if (t.Accepts(f)) return true;
+  uint64_t groups = any_name_groups_[static_cast<size_t>(f.target)];
+  if (f.target == request::Target::kHeader && custom_header_groups_ && !IsStandardHeader(f.name)) {
+    groups |= custom_header_groups_;
   }
-  return false;
+  for (const NamedTarget& n : named_) {
+    if ((n.kinds & bit) && f.name.size() == n.name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), n.name)) {
+      groups |= n.groups;
+    }
+  }
+  return groups;
 }
 
 // Field-major: each field runs through the groups in order, reusing the transform prefix the previous
@@ -137,8 +154,8 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state) const {
     const request::Field& f = fs[fi];
     size_t valid = 0;          // levels computed for the chain of the last group that read this field
     const Group* last = nullptr;
-    for (const Group& g : groups_) {
-      if (!Reads(g, f)) continue;
+    for (uint64_t reading = GroupsReading(f); reading; reading &= reading - 1) {
+      const Group& g = groups_[__builtin_ctzll(reading)];
       // Levels stay valid only up to what this chain shares with the last chain computed for the field.
       if (last && last != &g - 1) {
         size_t common = 0;

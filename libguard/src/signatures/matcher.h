@@ -76,22 +76,31 @@ class Matcher {
  private:
   struct Group {
     std::vector<transforms::Transform> chain;
-    uint32_t any_name_kinds = 0;          // kinds some rule of the group reads whatever the field name
-    std::vector<RuleTarget> named;        // targets restricted by name (headers:user-agent, custom_headers)
     hs_database_t* db = nullptr;
     std::vector<uint32_t> pattern_rule;   // Hyperscan expression id -> rule index
     size_t shared_prefix = 0;             // transforms shared with the previous group's chain
   };
 
+  // A name-restricted target (headers:user-agent) and the groups that read it.
+  struct NamedTarget {
+    uint32_t kinds;
+    std::string name;
+    uint64_t groups;
+  };
+
   Matcher() = default;
   bool PrepareScratch(ScanState* state) const;
-  static bool Reads(const Group& g, const request::Field& f);
+  // The groups (bit per group index) that read a field: decided once per field, not once per group.
+  uint64_t GroupsReading(const request::Field& f) const;
 
   uint64_t id_ = 0;  // unique per compiled matcher, to track which scratch fits
   size_t max_chain_ = 0;
   std::string version_;
   std::vector<Rule> rules_;
-  std::vector<Group> groups_;
+  std::vector<Group> groups_;                                              // at most 64
+  uint64_t any_name_groups_[static_cast<size_t>(request::Target::kCount)] = {};  // per field kind
+  uint64_t custom_header_groups_ = 0;
+  std::vector<NamedTarget> named_;
 };
 
 }  // namespace guard::signatures

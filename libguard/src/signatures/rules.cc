@@ -1,5 +1,6 @@
 #include "signatures/rules.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -62,25 +63,27 @@ uint32_t Rule::target_kinds() const {
 }
 
 bool IsStandardHeader(std::string_view name) {
+  // Sorted, lowercase: looked up by binary search on a lowercased copy (header names are short).
   static constexpr std::string_view kStandard[] = {
-      "accept", "accept-charset", "accept-encoding", "accept-language", "accept-datetime", "authorization",
-      "cache-control", "connection", "content-length", "content-type", "content-encoding", "content-md5",
-      "content-language", "cookie", "date", "dnt", "expect", "forwarded", "from", "host", "if-match",
-      "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "keep-alive", "max-forwards",
-      "origin", "pragma", "priority", "proxy-authorization", "range", "referer", "te", "trailer",
-      "transfer-encoding", "upgrade", "upgrade-insecure-requests", "user-agent", "via", "warning",
-      "x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix", "x-real-ip",
-      "x-request-id", "x-correlation-id", "x-amzn-trace-id", "traceparent", "tracestate", "baggage", "b3",
-      "x-requested-with", "x-csrf-token", "x-xsrf-token", "purpose", "save-data", "device-memory", "downlink",
-      "ect", "rtt", "viewport-width", "dpr", "width"};
-  static constexpr std::string_view kPrefixes[] = {"sec-", "x-b3-", "x-datadog-", "x-cloud-trace-", "access-control-request-"};
-  for (std::string_view s : kStandard) {
-    if (name.size() == s.size() && absl::EqualsIgnoreCase(common::ToAbsl(name), common::ToAbsl(s))) return true;
-  }
+      "accept", "accept-charset", "accept-datetime", "accept-encoding", "accept-language", "authorization",
+      "b3", "baggage", "cache-control", "connection", "content-encoding", "content-language", "content-length",
+      "content-md5", "content-type", "cookie", "date", "device-memory", "dnt", "downlink", "dpr", "ect",
+      "expect", "forwarded", "from", "host", "if-match", "if-modified-since", "if-none-match", "if-range",
+      "if-unmodified-since", "keep-alive", "max-forwards", "origin", "pragma", "priority",
+      "proxy-authorization", "purpose", "range", "referer", "rtt", "save-data", "te", "traceparent",
+      "tracestate", "trailer", "transfer-encoding", "upgrade", "upgrade-insecure-requests", "user-agent",
+      "via", "viewport-width", "warning", "width", "x-amzn-trace-id", "x-correlation-id", "x-csrf-token",
+      "x-forwarded-for", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-proto", "x-real-ip",
+      "x-request-id", "x-requested-with", "x-xsrf-token"};
+  static constexpr std::string_view kPrefixes[] = {"sec-", "x-b3-", "x-datadog-", "x-cloud-trace-",
+                                                   "access-control-request-"};
+  char lower[48];
+  if (name.size() > sizeof lower) return false;
+  for (size_t i = 0; i < name.size(); ++i) lower[i] = absl::ascii_tolower(static_cast<unsigned char>(name[i]));
+  const std::string_view n(lower, name.size());
+  if (std::binary_search(std::begin(kStandard), std::end(kStandard), n)) return true;
   for (std::string_view p : kPrefixes) {
-    if (name.size() > p.size() && absl::EqualsIgnoreCase(common::ToAbsl(name.substr(0, p.size())), common::ToAbsl(p))) {
-      return true;
-    }
+    if (n.size() > p.size() && n.substr(0, p.size()) == p) return true;
   }
   return false;
 }

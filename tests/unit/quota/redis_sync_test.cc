@@ -1,0 +1,302 @@
+// RedisSync against a real redis-server started here on a free 127.0.0.1 port (stopped by pid). Skipped, with
+// a message, only when redis-server is not installed. These tests use the real monotonic clock, because the
+// sync thread raises local buckets relative to it; the limits (10/minute) leave seconds of slack.
+#include "quota/redis_sync.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "quota/engine.h"
+
+namespace q = guard::quota;
+
+namespace {
+
+bool RedisInstalled() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A redis-server child process; stopped by its pid (never by name).
+class RedisServer {
+ public:
+  explicit RedisServer(int port) : port_(port) {}
+  ~RedisServer() { Stop(); }
+
+  bool Start() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      const std::string port = std::to_string(port_);
+      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--daemonize", "no", "--dir", "/tmp", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {
+      if (Ping()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  bool Ping() const {
+    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeval{0, 200000});
+    bool ok = false;
+    if (c != nullptr && !c->err) {
+      auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
+      ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+      if (r != nullptr) freeReplyObject(r);
+    }
+    if (c != nullptr) redisFree(c);
+    return ok;
+  }
+
+  // GET key as an integer (-1 if missing) and its PTTL.
+  std::pair<long long, long long> Get(const std::string& key) const {
+    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeval{1, 0});
+    long long v = -1, ttl = -3;
+    if (c != nullptr && !c->err) {
+      auto* r = static_cast<redisReply*>(redisCommand(c, "GET %b", key.data(), key.size()));
+      if (r != nullptr && r->type == REDIS_REPLY_STRING) v = std::atoll(r->str);
+      if (r != nullptr) freeReplyObject(r);
+      r = static_cast<redisReply*>(redisCommand(c, "PTTL %b", key.data(), key.size()));
+      if (r != nullptr && r->type == REDIS_REPLY_INTEGER) ttl = r->integer;
+      if (r != nullptr) freeReplyObject(r);
+    }
+    if (c != nullptr) redisFree(c);
+    return {v, ttl};
+  }
+
+  int port() const { return port_; }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+// One Kong node: its own shared table and an engine whose sync is driven by the test.
+struct Node {
+  Node(const std::string& json, const std::string& node_id, bool background = false)
+      : bytes(q::BucketTable::BytesFor(1024)), mem(std::aligned_alloc(64, bytes)) {
+    auto t = q::BucketTable::Format(mem, bytes, q::MonotonicNowNs() - q::kNsPerSecond);
+    REQUIRE(t.ok());
+    table = *t;
+    auto cfg = q::ParseQuotaConfig(json);
+    INFO(cfg.status().ToString());
+    REQUIRE(cfg.ok());
+    q::EngineOptions o;
+    o.node_id = node_id;
+    o.sync_background = background;
+    auto e = q::QuotaEngine::Create(std::move(*cfg), &table, "plugin-1", o);
+    REQUIRE(e.ok());
+    engine = std::move(*e);
+  }
+  ~Node() {
+    engine.reset();
+    std::free(mem);
+  }
+  q::Decision Check(const char* consumer) {
+    q::RequestKeys r;
+    r.consumer = consumer;
+    r.ip = "192.0.2.1";
+    q::Decision d;
+    engine->Check(r, 1, q::MonotonicNowNs(), &d);
+    return d;
+  }
+  int Admit(const char* consumer, int attempts) {
+    int n = 0;
+    for (int i = 0; i < attempts; ++i) n += Check(consumer).admitted;
+    return n;
+  }
+  absl::Status Sync() { return engine->sync()->SyncOnce(); }
+  size_t bytes;
+  void* mem;
+  q::BucketTable table;
+  std::unique_ptr<q::QuotaEngine> engine;
+};
+
+std::string Config(int port, const char* on_failure = "local_fallback", int expected = 1, int interval = 100) {
+  return std::string(R"({"limits":[{"name":"per-consumer","key":["consumer"],"windows":[{"per":"minute","limit":10}]}],)") +
+         R"("sync":{"redis":{"host":"127.0.0.1","port":)" + std::to_string(port) + R"(,"timeout_ms":200},)" +
+         R"("interval_ms":)" + std::to_string(interval) + R"(,"on_failure":")" + on_failure +
+         R"(","expected_nodes":)" + std::to_string(expected) + "}}";
+}
+
+std::string RedisKey(const Node& n, const char* consumer) {
+  q::RequestKeys r;
+  r.consumer = consumer;
+  auto k = q::ResolveKey(n.engine->config().limits[0], "plugin-1", r);
+  char hex[32];
+  q::ToHex(k.key, hex);
+  return "guard:quota:{plugin-1:" + std::string(hex, 32) + "}:minute";
+}
+
+#define REQUIRE_REDIS()                                                               \
+  if (!RedisInstalled()) {                                                            \
+    WARN("redis-server is not installed: skipping the Redis sync test");              \
+    return;                                                                           \
+  }
+
+}  // namespace
+
+TEST_CASE("two nodes share a limit through Redis and overshoot is charged back", "[redis]") {
+  REQUIRE_REDIS();
+  RedisServer redis(FreePort());
+  REQUIRE(redis.Start());
+  Node a(Config(redis.port()), "node-a"), b(Config(redis.port()), "node-b");
+  REQUIRE(a.Sync().ok());
+  REQUIRE(b.Sync().ok());
+  REQUIRE(a.Sync().ok());
+  CHECK(a.engine->sync()->healthy());
+  CHECK(a.engine->sync()->Status().active_nodes == 2);
+  CHECK(a.engine->sync()->Status().state == q::SyncState::kHealthy);
+
+  // A spends the whole minute (10) locally; B has not heard of this consumer yet and spends it too: the
+  // overshoot bound for 2 nodes is one burst.
+  CHECK(a.Admit("alice", 15) == 10);
+  CHECK(b.Admit("alice", 15) == 10);
+  REQUIRE(a.Sync().ok());
+  auto [tat, ttl] = redis.Get(RedisKey(a, "alice"));
+  CHECK(tat > 0);
+  CHECK(ttl > 59'000);  // 10 tokens of 6 s owed: ~60 s (+1 s margin)
+  CHECK(ttl <= 61'000);
+  REQUIRE(b.Sync().ok());
+  CHECK(redis.Get(RedisKey(a, "alice")).second > 119'000);  // both nodes' 20 counted: 120 s owed
+
+  // B learned the cluster's debt: not one token for 66 s (120 s owed, the burst is 60 s, one token is 6 s).
+  auto d = b.Check("alice");
+  CHECK_FALSE(d.admitted);
+  CHECK(d.retry_after_s >= 65);
+  CHECK(d.retry_after_s <= 66);
+  // A only refuses on its own count until it reports again: its local debt is 60 s, so 6 s until one token.
+  d = a.Check("alice");
+  CHECK_FALSE(d.admitted);
+  CHECK(d.retry_after_s <= 6);
+  CHECK(b.engine->sync()->Status().keys_synced == 1);
+  // Another consumer is untouched.
+  CHECK(b.Admit("bob", 3) == 3);
+}
+
+TEST_CASE("Redis down: local_fallback divides the limit, fail_closed refuses, recovery without restart",
+          "[redis]") {
+  REQUIRE_REDIS();
+  RedisServer redis(FreePort());
+  REQUIRE(redis.Start());
+  Node a(Config(redis.port(), "local_fallback"), "node-a"), b(Config(redis.port(), "local_fallback"), "node-b");
+  Node c(Config(redis.port(), "fail_closed"), "node-c");
+  REQUIRE(a.Sync().ok());
+  REQUIRE(b.Sync().ok());
+  REQUIRE(c.Sync().ok());
+  REQUIRE(a.Sync().ok());
+  CHECK(a.engine->sync()->fallback_nodes() == 3);
+  CHECK(c.Admit("carol", 1) == 1);
+
+  redis.Stop();
+  CHECK_FALSE(a.Sync().ok());
+  CHECK_FALSE(c.Sync().ok());
+  auto st = a.engine->sync()->Status();
+  CHECK(st.state == q::SyncState::kUnhealthy);
+  CHECK(st.rounds_failed == 1);
+  CHECK_FALSE(st.last_error.empty());
+  // local_fallback with 3 live nodes last seen: each request costs 3 local tokens, 10 / 3 -> 3 pass.
+  auto d = a.Check("dave");
+  CHECK(d.admitted);
+  CHECK(d.degraded);
+  CHECK(d.remaining == 7);
+  CHECK(a.Admit("dave", 10) == 2);
+  // fail_closed refuses everything subject to a limit.
+  d = c.Check("carol");
+  CHECK_FALSE(d.admitted);
+  CHECK(d.degraded);
+  CHECK(d.retry_after_s == 1);
+
+  // Redis comes back on the same port: the next round reconnects, reloads the scripts and delivers the counts
+  // kept during the outage (dave's 3).
+  RedisServer again(redis.port());
+  REQUIRE(again.Start());
+  REQUIRE(a.Sync().ok());
+  CHECK(a.engine->sync()->healthy());
+  CHECK(a.engine->sync()->Status().state == q::SyncState::kHealthy);
+  auto [tat, ttl] = again.Get(RedisKey(a, "dave"));
+  CHECK(tat > 0);
+  CHECK(ttl > 17'000);  // 3 tokens of 6 s
+  CHECK(ttl <= 19'000);
+  REQUIRE(c.Sync().ok());
+  CHECK(c.Check("carol").admitted);
+}
+
+TEST_CASE("the sync thread starts lazily, syncs in the background and stops with the engine", "[redis]") {
+  REQUIRE_REDIS();
+  RedisServer redis(FreePort());
+  REQUIRE(redis.Start());
+  auto node = std::make_unique<Node>(Config(redis.port(), "local_fallback", 1, 20), "node-bg", true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(node->engine->sync()->Status().state == q::SyncState::kIdle);  // no request yet: no thread, no round
+  CHECK_FALSE(node->engine->sync()->SyncOnce().ok());                  // and not callable with a thread
+  CHECK(node->Admit("erin", 4) == 4);
+  bool synced = false;
+  for (int i = 0; i < 200 && !synced; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    synced = redis.Get(RedisKey(*node, "erin")).first > 0;
+  }
+  CHECK(synced);
+  CHECK(node->engine->sync()->healthy());
+  CHECK(node->engine->sync()->Status().rounds_ok >= 1);
+  // The sync thread (named guard-qsync) blocks the signals nginx relies on: it
+  // must never take SIGHUP, SIGTERM, SIGCHLD, ...
+  int found = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm != "guard-qsync") continue;
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("SigBlk:", 0) != 0) continue;
+      const unsigned long long blocked = std::stoull(line.substr(7), nullptr, 16);
+      for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGWINCH, SIGIO}) {
+        INFO("signal " << sig);
+        CHECK((blocked >> (sig - 1)) & 1);
+      }
+      ++found;
+    }
+  }
+  CHECK(found == 1);
+  node.reset();  // joins the thread
+}
