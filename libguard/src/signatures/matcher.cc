@@ -12,6 +12,11 @@ namespace {
 
 std::atomic<uint64_t> g_next_matcher_id{1};
 
+// Between fields in a group's joined scan: line breaks keep ^ and $ true at field edges (multi-line
+// patterns), and the \x01 between them stops \s, \w and [\r\n]-led patterns from running on into the
+// next field, so benign requests rarely need the field-by-field pass.
+constexpr std::string_view kSeparator("\n\x01\n", 3);
+
 struct ScanContext {
   const std::vector<uint32_t>* pattern_rule;
   const std::vector<Rule>* rules;
@@ -50,11 +55,19 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
   }
 
   // One group per distinct transform chain, sorted so that chains sharing a prefix are neighbours: a
-  // field's transform results for the shared prefix are then reused from the previous group.
-  std::map<std::vector<transforms::Transform>, std::vector<uint32_t>> rules_of;
-  for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) rules_of[m->rules_[ri].transforms].push_back(ri);
-  for (auto& [chain, rule_indexes] : rules_of) {
+  // field's transform results for the shared prefix are then reused from the previous group. Rules that
+  // read only named fields (headers:content-length, ...) get groups of their own: they read few fields,
+  // often with broad patterns, so they skip the joined prefilter (Scan) and must not spoil it for others.
+  auto named_only = [&](uint32_t ri) {
+    const auto& ts = m->rules_[ri].targets;
+    return std::all_of(ts.begin(), ts.end(), [](const RuleTarget& t) { return !t.name.empty(); });
+  };
+  std::map<std::pair<std::vector<transforms::Transform>, bool>, std::vector<uint32_t>> rules_of;
+  for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) rules_of[{m->rules_[ri].transforms, named_only(ri)}].push_back(ri);
+  for (auto& [key, rule_indexes] : rules_of) {
+    const auto& chain = key.first;
     Group g{chain};
+    g.named_only = key.second;
     if (!m->groups_.empty()) {
       const auto& prev = m->groups_.back().chain;
       while (g.shared_prefix < prev.size() && g.shared_prefix < chain.size() &&
@@ -62,7 +75,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
         ++g.shared_prefix;
       }
     }
-    if (m->groups_.size() == 64) return absl::InvalidArgumentError("more than 64 distinct transform chains");
+    if (m->groups_.size() == 64) return absl::InvalidArgumentError("more than 64 rule groups (distinct transform chains)");
     const uint64_t bit = uint64_t{1} << m->groups_.size();
     for (uint32_t ri : rule_indexes) {
       for (const RuleTarget& t : m->rules_[ri].targets) {
@@ -92,12 +105,16 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     std::vector<unsigned> flags, ids;
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
       const Rule& r = m->rules_[ri];
-      if (r.transforms != g.chain) continue;
+      if (r.transforms != g.chain || named_only(ri) != g.named_only) continue;
       for (const std::string& p : r.patterns) {
         ids.push_back(static_cast<unsigned>(g.pattern_rule.size()));
         g.pattern_rule.push_back(ri);
         exprs.push_back(p.c_str());
-        flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | (r.case_sensitive ? 0 : HS_FLAG_CASELESS));
+        // MULTILINE: ^ and $ hold at line breaks, which is what lets a group scan all its fields joined by
+        // '\n' at once (Scan). Within one field it lets anchored patterns also see each line of multi-line
+        // values, which for injection signatures is a feature.
+        flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | HS_FLAG_MULTILINE |
+                        (r.case_sensitive ? 0 : HS_FLAG_CASELESS));
       }
     }
     hs_compile_error_t* err = nullptr;
@@ -149,13 +166,21 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state) const {
   if (!PrepareScratch(state)) return false;
   // Sized before any view into a level exists: growing later would move short (SSO) strings.
   if (state->levels_.size() < max_chain_) state->levels_.resize(max_chain_);
+  if (state->batches_.size() < groups_.size()) state->batches_.resize(groups_.size());
+  for (size_t gi = 0; gi < groups_.size(); ++gi) {
+    state->batches_[gi].joined.clear();
+    state->batches_[gi].slices.clear();
+  }
+
+  // Transform each field once per chain (reusing shared prefixes) and append it to its groups' batches.
   const auto& fs = fields.fields();
   for (uint32_t fi = 0; fi < fs.size(); ++fi) {
     const request::Field& f = fs[fi];
-    size_t valid = 0;          // levels computed for the chain of the last group that read this field
+    size_t valid = 0;  // levels computed for the chain of the last group that read this field
     const Group* last = nullptr;
     for (uint64_t reading = GroupsReading(f); reading; reading &= reading - 1) {
-      const Group& g = groups_[__builtin_ctzll(reading)];
+      const size_t gi = __builtin_ctzll(reading);
+      const Group& g = groups_[gi];
       // Levels stay valid only up to what this chain shares with the last chain computed for the field.
       if (last && last != &g - 1) {
         size_t common = 0;
@@ -172,10 +197,34 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state) const {
       }
       valid = g.chain.size();
       last = &g;
-      // hs_scan refuses a NULL data pointer even for length 0, and an empty view may carry one.
-      const char* data = v.data() ? v.data() : "";
-      ScanContext ctx{&g.pattern_rule, &rules_, &f, fi, &state->matches_};
-      hs_error_t rc = hs_scan(g.db, data, static_cast<unsigned>(v.size()), 0, state->scratch_, OnMatch, &ctx);
+      ScanState::Batch& b = state->batches_[gi];
+      const auto begin = static_cast<uint32_t>(b.joined.size());
+      b.joined.append(v.data() ? v.data() : "", v.size());
+      b.slices.push_back({fi, begin, static_cast<uint32_t>(b.joined.size())});
+      b.joined.append(kSeparator);
+    }
+  }
+
+  for (size_t gi = 0; gi < groups_.size(); ++gi) {
+    const Group& g = groups_[gi];
+    ScanState::Batch& b = state->batches_[gi];
+    if (b.slices.empty()) continue;
+    // Prefilter: patterns are compiled multi-line, so ^ and $ also hold at the line breaks between fields
+    // and any match within one field is a match here too (a superset: a match may straddle two fields).
+    // Groups whose rules all read named fields (headers:content-length, ...) read few fields, often with
+    // broad patterns: their fields are scanned one by one straight away.
+    bool any = g.named_only;
+    hs_error_t rc = any ? HS_SUCCESS : hs_scan(g.db, b.joined.data(), static_cast<unsigned>(b.joined.size()), 0, state->scratch_,
+                            [](unsigned, unsigned long long, unsigned long long, unsigned, void* hit) {
+                              *static_cast<bool*>(hit) = true;
+                              return 1;  // one is enough: stop scanning
+                            },
+                            &any);
+    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return false;
+    if (!any) continue;
+    for (const ScanState::Slice& sl : b.slices) {
+      ScanContext ctx{&g.pattern_rule, &rules_, &fs[sl.field_index], sl.field_index, &state->matches_};
+      rc = hs_scan(g.db, b.joined.data() + sl.begin, sl.end - sl.begin, 0, state->scratch_, OnMatch, &ctx);
       if (rc != HS_SUCCESS) return false;
     }
   }

@@ -33,6 +33,10 @@ struct CompileOptions {
 class Matcher;
 
 // Per-thread scan state. Reused across requests and engines so a steady-state scan allocates nothing.
+// A scan is one Hyperscan call per group over all the fields it reads, joined; only when that finds
+// something are the group's fields scanned one by one to attribute matches. Benign requests, the vast
+// majority, thus cost one call per group instead of one per (group, field): for small fields the
+// per-call overhead of Hyperscan dominates the scan itself.
 // Transform results are kept per chain depth (two buffers each) so that groups whose chains share a
 // prefix (most start with the same decoding steps) reuse it instead of decoding the field again.
 class ScanState {
@@ -54,6 +58,17 @@ class ScanState {
     std::string_view value;  // the field after the chain's first (depth + 1) transforms
   };
   std::vector<Level> levels_;
+  // Per group: every field it reads, transformed, joined by '\n' (prefilter input), and where each
+  // field's slice starts and ends.
+  struct Slice {
+    uint32_t field_index;
+    uint32_t begin, end;
+  };
+  struct Batch {
+    std::string joined;
+    std::vector<Slice> slices;
+  };
+  std::vector<Batch> batches_;
   std::vector<Match> matches_;
 };
 
@@ -79,6 +94,7 @@ class Matcher {
     hs_database_t* db = nullptr;
     std::vector<uint32_t> pattern_rule;   // Hyperscan expression id -> rule index
     size_t shared_prefix = 0;             // transforms shared with the previous group's chain
+    bool named_only = false;              // every rule reads only named fields (no joined prefilter)
   };
 
   // A name-restricted target (headers:user-agent) and the groups that read it.
