@@ -8,6 +8,7 @@
 #include "common/absl_compat.h"
 #include "absl/strings/str_cat.h"
 #include "common/json_schema.h"
+#include "signatures/exclusions.h"
 
 namespace guard::embedded {
 std::string_view rules_schema();
@@ -55,6 +56,22 @@ const common::JsonSchema& Schema() {
 }
 
 }  // namespace
+
+bool ParseRuleTarget(std::string_view spec, RuleTarget* out) {
+  *out = RuleTarget{};
+  if (spec == "custom_headers") {
+    out->kinds = Bit(Target::kHeader);
+    out->custom_only = true;
+    return true;
+  }
+  size_t colon = spec.find(':');
+  out->kinds = KindsFor(spec.substr(0, colon));
+  if (colon != std::string_view::npos) {
+    if (colon + 1 == spec.size()) return false;
+    out->name = absl::AsciiStrToLower(common::ToAbsl(spec.substr(colon + 1)));
+  }
+  return out->kinds != 0;
+}
 
 uint32_t Rule::target_kinds() const {
   uint32_t k = 0;
@@ -141,14 +158,7 @@ absl::StatusOr<RuleSet> ParseRules(std::string_view rules_json) {
     for (const auto& jt : jr["targets"].GetArray()) {
       std::string_view spec(jt.GetString(), jt.GetStringLength());
       RuleTarget t;
-      size_t colon = spec.find(':');
-      t.kinds = KindsFor(spec.substr(0, colon));
-      if (spec == "custom_headers") {
-        t.kinds = Bit(Target::kHeader);
-        t.custom_only = true;
-      }
-      if (colon != std::string_view::npos) t.name = absl::AsciiStrToLower(common::ToAbsl(spec.substr(colon + 1)));
-      if (!t.kinds) return fail(absl::StrCat("unknown target '", common::ToAbsl(spec), "'"));
+      if (!ParseRuleTarget(spec, &t)) return fail(absl::StrCat("unknown target '", common::ToAbsl(spec), "'"));
       r.targets.push_back(std::move(t));
     }
     if (auto it = jr.FindMember("transforms"); it != jr.MemberEnd()) {
