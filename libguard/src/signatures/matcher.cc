@@ -212,8 +212,9 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state) const {
     // Prefilter: patterns are compiled multi-line, so ^ and $ also hold at the line breaks between fields
     // and any match within one field is a match here too (a superset: a match may straddle two fields).
     // Groups whose rules all read named fields (headers:content-length, ...) read few fields, often with
-    // broad patterns: their fields are scanned one by one straight away.
-    bool any = g.named_only;
+    // broad patterns: their fields are scanned one by one straight away, as is a lone field (a prefilter
+    // would only scan it twice).
+    bool any = g.named_only || b.slices.size() == 1;
     hs_error_t rc = any ? HS_SUCCESS : hs_scan(g.db, b.joined.data(), static_cast<unsigned>(b.joined.size()), 0, state->scratch_,
                             [](unsigned, unsigned long long, unsigned long long, unsigned, void* hit) {
                               *static_cast<bool*>(hit) = true;
