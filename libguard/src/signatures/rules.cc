@@ -26,27 +26,6 @@ constexpr std::string_view kCategoryNames[GUARD_CAT_COUNT] = {
     "sqli", "xss", "cmdi", "traversal", "rfi", "ssrf", "xxe", "ssti", "jndi",
     "nosqli", "ldapi", "crlf", "code", "scanner", "protocol", "behaviour", "custom"};
 
-// Rule target names (schema/rules.schema.json) to field kinds. "args" covers query and body values, as
-// CRS's ARGS does, so one rule protects both.
-uint32_t KindsFor(std::string_view name) {
-  if (name == "method") return Bit(Target::kMethod);
-  if (name == "path") return Bit(Target::kPath);
-  if (name == "args") return Bit(Target::kArg) | Bit(Target::kBodyArg);
-  if (name == "args_names") return Bit(Target::kArgName) | Bit(Target::kBodyArgName);
-  if (name == "query") return Bit(Target::kArg);
-  if (name == "query_names") return Bit(Target::kArgName);
-  if (name == "headers") return Bit(Target::kHeader);
-  if (name == "header_names") return Bit(Target::kHeaderName);
-  if (name == "cookies") return Bit(Target::kCookie);
-  if (name == "cookie_names") return Bit(Target::kCookieName);
-  if (name == "body_args") return Bit(Target::kBodyArg);
-  if (name == "body_args_names") return Bit(Target::kBodyArgName);
-  if (name == "files") return Bit(Target::kFileName);
-  if (name == "xml") return Bit(Target::kXml);
-  if (name == "body") return Bit(Target::kBody);
-  return 0;
-}
-
 const common::JsonSchema& Schema() {
   static const std::unique_ptr<common::JsonSchema> schema = [] {
     auto s = common::JsonSchema::Compile(embedded::rules_schema());
@@ -65,7 +44,7 @@ bool ParseRuleTarget(std::string_view spec, RuleTarget* out) {
     return true;
   }
   size_t colon = spec.find(':');
-  out->kinds = KindsFor(spec.substr(0, colon));
+  out->kinds = request::TargetMask(spec.substr(0, colon));  // "args" = query + body values, as CRS ARGS
   if (colon != std::string_view::npos) {
     if (colon + 1 == spec.size()) return false;
     out->name = absl::AsciiStrToLower(common::ToAbsl(spec.substr(colon + 1)));

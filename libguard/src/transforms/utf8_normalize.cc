@@ -1,0 +1,52 @@
+// kUtf8Normalize: folds the UTF-8 spellings of ASCII that decoders accept but signatures do not expect.
+//
+// - Overlong forms (C0 AF, E0 80 AF, F0 80 80 AF for '/'): lenient decoders (old IIS, some Java) read
+//   them as ASCII, which is how ..%c0%af.. traversals worked. Any overlong sequence whose value is ASCII
+//   becomes that byte; other overlong values are re-encoded in their shortest form.
+// - Full-width ASCII U+FF01..FF5E (＜ｓｃｒｉｐｔ＞) and the ideographic space U+3000: NFKC folds them to
+//   ASCII and many backends normalise before use.
+// Everything else, invalid bytes included, is copied unchanged. Output never exceeds input.
+#include "transforms/transform_impl.h"
+
+namespace guard::transforms::internal {
+
+size_t Utf8Normalize(std::string_view in, char* out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t len = in.size();
+  size_t n = 0, i = 0;
+  while (i < len) {
+    unsigned char c = p[i];
+    size_t seq = c >= 0xF0 && c <= 0xF7 ? 4 : c >= 0xE0 ? (c <= 0xEF ? 3 : 0) : c >= 0xC0 ? 2 : 0;
+    if (seq == 0 || i + seq > len) {
+      out[n++] = static_cast<char>(p[i++]);
+      continue;
+    }
+    unsigned cp = c & (seq == 2 ? 0x1F : seq == 3 ? 0x0F : 0x07);
+    bool ok = true;
+    for (size_t k = 1; k < seq; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) {
+        ok = false;
+        break;
+      }
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (!ok) {
+      out[n++] = static_cast<char>(p[i++]);
+      continue;
+    }
+    const unsigned shortest = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (cp >= 0xFF01 && cp <= 0xFF5E) {
+      out[n++] = static_cast<char>(cp - 0xFEE0);
+    } else if (cp == 0x3000) {
+      out[n++] = ' ';
+    } else if (shortest < seq) {
+      n += EncodeUtf8(cp, out + n);  // overlong: shortest form (ASCII for the attacks that matter)
+    } else {
+      for (size_t k = 0; k < seq; ++k) out[n++] = static_cast<char>(p[i + k]);
+    }
+    i += seq;
+  }
+  return n;
+}
+
+}  // namespace guard::transforms::internal
