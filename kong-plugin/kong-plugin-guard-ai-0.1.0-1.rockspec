@@ -21,5 +21,6 @@ build = {
     ["kong.plugins.guard-ai.schema"] = "kong/plugins/guard-ai/schema.lua",
     ["kong.plugins.guard-ai.cdefs"] = "kong/plugins/guard-ai/cdefs.lua",
     ["kong.plugins.guard-ai.engine"] = "kong/plugins/guard-ai/engine.lua",
+    ["kong.plugins.guard-ai.api"] = "kong/plugins/guard-ai/api.lua",
   },
 }

@@ -24,10 +24,13 @@ local function fake_kong(req)
     },
     client = {
       get_forwarded_ip = function() return "203.0.113.7" end,
-      get_consumer = function() return nil end,
+      get_consumer = function() return req.consumer end,
       get_credential = function() return nil end,
     },
-    router = { get_route = function() return { id = "route-1" } end },
+    router = {
+      get_route = function() return { id = "route-1" } end,
+      get_service = function() return { id = "service-1" } end,
+    },
     response = {
       exit = function(status, body, headers)
         rec.exit = { status = status, body = body, headers = headers }
@@ -149,6 +152,89 @@ describe("guard-ai handler", function()
     assert.are.equal("errored", rec.result)
     assert.are.equal(500, rec.error.status)
     assert.matches("/mode: must be one of", rec.logs[1], 1, true)
+  end)
+
+  -- Quota buckets live in libguard's process-local table for the whole busted run: every test names its own
+  -- limit so that none sees another's buckets.
+  local function quota_conf(name, windows, extra)
+    local q = { limits = { { name = name, key = { "ip" }, windows = windows } } }
+    for k, v in pairs(extra or {}) do q[k] = v end
+    return conf({ quota = q })
+  end
+
+  it("admits up to the limit with Kong's rate-limiting headers, then answers 429 with Retry-After", function()
+    local c = quota_conf("spec-429", { { per = "minute", limit = 3 } })
+    for i = 1, 3 do
+      local rec = run(c, { path = "/api" })
+      assert.is_nil(rec.exit)
+      assert.are.equal(3, rec.headers["RateLimit-Limit"])
+      assert.are.equal(3 - i, rec.headers["RateLimit-Remaining"])
+      assert.are.equal(20 * i, rec.headers["RateLimit-Reset"]) -- one token back every 20 s: full after 20·i s
+      assert.are.equal("3;w=60", rec.headers["RateLimit-Policy"])
+      assert.are.equal(3, rec.headers["X-RateLimit-Limit-Minute"])
+      assert.are.equal(3 - i, rec.headers["X-RateLimit-Remaining-Minute"])
+      assert.is_nil(rec.headers["X-RateLimit-Limit-Second"])
+      assert.is_nil(rec.headers["Retry-After"])
+    end
+    local rec = run(c, { path = "/api" })
+    assert.are.equal("exited", rec.result)
+    assert.are.equal(429, rec.exit.status)
+    assert.are.same({ message = "API rate limit exceeded", retry_after = 20 }, rec.exit.body)
+    assert.are.same({
+      ["RateLimit-Limit"] = 3, ["RateLimit-Remaining"] = 0, ["RateLimit-Reset"] = 60, ["RateLimit-Policy"] = "3;w=60",
+      ["X-RateLimit-Limit-Minute"] = 3, ["X-RateLimit-Remaining-Minute"] = 0, ["Retry-After"] = 20,
+    }, rec.exit.headers)
+  end)
+
+  it("reports every period of a multi-window limit and the deciding window in RateLimit-*", function()
+    local c = quota_conf("spec-windows", { { per = "second", limit = 5 }, { per = "hour", limit = 2 } })
+    local rec = run(c, {})
+    assert.are.equal(5, rec.headers["X-RateLimit-Limit-Second"])
+    assert.are.equal(4, rec.headers["X-RateLimit-Remaining-Second"])
+    assert.are.equal(2, rec.headers["X-RateLimit-Limit-Hour"])
+    assert.are.equal(1, rec.headers["X-RateLimit-Remaining-Hour"])
+    assert.are.equal(2, rec.headers["RateLimit-Limit"]) -- the window with the fewest tokens left
+    assert.are.equal(1, rec.headers["RateLimit-Remaining"])
+    assert.are.equal("2;w=3600, 5;w=1", rec.headers["RateLimit-Policy"])
+    run(c, {})
+    rec = run(c, {})
+    assert.are.equal(429, rec.exit.status)
+    assert.are.equal(1800, rec.exit.headers["Retry-After"]) -- an hour / 2
+  end)
+
+  it("hide_client_headers suppresses every rate-limit header, also on 429", function()
+    local c = quota_conf("spec-hidden", { { per = "minute", limit = 1 } }, { hide_client_headers = true })
+    local rec = run(c, {})
+    assert.is_nil(rec.exit)
+    assert.is_nil(rec.headers["RateLimit-Limit"])
+    assert.is_nil(rec.headers["X-RateLimit-Limit-Minute"])
+    assert.are.equal("allow", rec.headers["X-Guard-Action"]) -- verdict headers are a separate switch
+    rec = run(c, {})
+    assert.are.equal(429, rec.exit.status)
+    assert.are.same({ message = "API rate limit exceeded", retry_after = 60 }, rec.exit.body)
+    assert.is_nil(rec.exit.headers)
+  end)
+
+  it("does not charge quota for a blocked attack", function()
+    local c = quota_conf("spec-attack", { { per = "minute", limit = 1 } })
+    assert.are.equal(403, run(c, { query = "q=1%27%20union%20select%20password%20from%20users--" }).exit.status)
+    local rec = run(c, {})
+    assert.is_nil(rec.exit)
+    assert.are.equal(0, rec.headers["RateLimit-Remaining"])
+    assert.are.equal(429, run(c, {}).exit.status)
+  end)
+
+  it("picks the tier from the consumer's tags", function()
+    local c = conf({ quota = { limits = { {
+      name = "spec-tiers", key = { "consumer" }, default_tier = "free", tier_from = "consumer_tag",
+      tiers = { free = { { per = "minute", limit = 1 } }, gold = { { per = "minute", limit = 100 } } },
+    } } } })
+    local gold = { id = "c-gold", tags = { "team:a", "tier:gold" } }
+    local free = { id = "c-free", tags = { "team:a" } }
+    assert.are.equal(100, run(c, { consumer = gold }).headers["RateLimit-Limit"])
+    assert.are.equal(1, run(c, { consumer = free }).headers["RateLimit-Limit"])
+    assert.are.equal(429, run(c, { consumer = free }).exit.status)
+    assert.are.equal(98, run(c, { consumer = gold }).headers["RateLimit-Remaining"])
   end)
 
   it("builds engines in configure(), reuses them, and frees those of configs that went away", function()

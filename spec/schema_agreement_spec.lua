@@ -71,22 +71,45 @@ local function compare(path, js, lua, diffs)
       diff("minimum,maximum/between", { js.minimum, js.maximum }, lua.between)
     end
   end
-  if js.minLength ~= lua.len_min then
-    diff("minLength/len_min", js.minLength, lua.len_min)
+  -- Kong's len_min/len_max bound strings and arrays alike; JSON Schema says minLength or minItems.
+  local min_len, max_len = js.minLength, js.maxLength
+  if js.type == "array" then
+    min_len, max_len = js.minItems, js.maxItems
   end
-  if js.maxLength ~= lua.len_max then
-    diff("maxLength/len_max", js.maxLength, lua.len_max)
+  if min_len ~= lua.len_min then
+    diff("minLength|minItems/len_min", min_len, lua.len_min)
+  end
+  if max_len ~= lua.len_max then
+    diff("maxLength|maxItems/len_max", max_len, lua.len_max)
+  end
+  -- Regular expressions differ in syntax (ECMA vs Lua patterns): require that both sides constrain or neither.
+  if (js.pattern ~= nil) ~= (lua.match ~= nil or lua.match_any ~= nil) then
+    diff("pattern/match present", js.pattern ~= nil, lua.match ~= nil or lua.match_any ~= nil)
   end
   if js.type == "array" then
     compare(path .. "[]", js.items or {}, lua.elements or {}, diffs)
   end
+  if js.type == "object" and not js.properties then
+    -- a map: values as additionalProperties. Draft-04 cannot bound keys; schema.lua may (stricter is safe).
+    local values = type(js.additionalProperties) == "table" and js.additionalProperties or {}
+    compare(path .. "{}", values, lua.values or {}, diffs)
+  end
   if js.type == "object" and js.properties then
     local fields = lua_fields(lua)
+    local required = {}
+    for _, name in ipairs(js.required or {}) do
+      required[name] = true
+    end
     for name, sub in pairs(js.properties) do
       if not fields[name] then
         diff("field missing in schema.lua", name, nil)
       else
         compare(path .. "." .. name, sub, fields[name], diffs)
+        -- required in JSON, or defaulted (Kong marks defaulted fields required, as its own plugins do)
+        local want = required[name] == true or sub.default ~= nil
+        if want ~= (fields[name].required == true) then
+          diff("required", want, fields[name].required == true)
+        end
       end
     end
     for name in pairs(fields) do
@@ -113,6 +136,31 @@ describe("schema.lua", function()
     local diffs = {}
     compare("config", js, config_record(), diffs)
     assert.are.equal(3, #diffs)
+  end)
+
+  it("detects disagreements inside nested records, arrays of records and maps", function()
+    local js = read_json(root .. "/schema/guard-config.schema.json")
+    local quota = js.properties.quota.properties
+    local limit = quota.limits.items.properties
+    limit.windows.items.properties.per.enum = { "second" }             -- in an array of records in an array
+    limit.tiers.additionalProperties.maxItems = 5                       -- in a map's values
+    limit.key.items.pattern = nil                                       -- a constraint dropped on one side
+    quota.sync.properties.redis.properties.port.maximum = 65536         -- in a record in a record
+    quota.sync.properties.redis.required = {}                           -- required-ness
+    quota.limits.items.properties.cost = nil                            -- a field only schema.lua has
+    local diffs = {}
+    compare("config", js, config_record(), diffs)
+    local expected = {
+      "config.quota.limits[]: field missing in the JSON Schema: json=null lua=\"cost\"",
+      "config.quota.limits[].key[]: pattern/match present: json=false lua=true",
+      "config.quota.limits[].tiers{}: maxLength|maxItems/len_max: json=5 lua=6",
+      "config.quota.limits[].windows[].per: enum/one_of: json=[\"second\"] lua=[\"second\",\"minute\",\"hour\",\"day\",\"month\",\"year\"]",
+      "config.quota.sync.redis: required: json=false lua=true",
+      "config.quota.sync.redis.port: minimum,maximum/between: json=[1,65536] lua=[1,65535]",
+    }
+    table.sort(diffs)
+    table.sort(expected)
+    assert.are.same(expected, diffs)
   end)
 
   it("marks every field with a default as required, as Kong's own plugins do", function()

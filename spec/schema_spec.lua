@@ -45,6 +45,38 @@ describe("guard-ai schema.lua", function()
     end
   end)
 
+  it("accepts a quota section and leaves an absent sync section absent", function()
+    local entity = assert(validate({ quota = {
+      limits = { { name = "per-consumer", key = { "consumer" }, default_tier = "free", tier_from = "consumer_tag",
+                   tiers = { free = { { per = "minute", limit = 60 } }, gold = { { per = "second", limit = 50 } } } },
+                 { name = "per-key", key = { "header:x-api-key", "route" }, when_missing = "skip",
+                   windows = { { per = "second", limit = 10, burst = 20 } } } },
+      global = { { per = "second", limit = 1000 } },
+    } }))
+    local q = entity.config.quota
+    assert.are.equal(false, q.hide_client_headers)
+    assert.are.equal(ngx.null, q.sync) -- not auto-filled: redis is required inside it
+    assert.are.equal(20, q.limits[2].windows[1].burst)
+  end)
+
+  it("names the quota field and the rule broken", function()
+    local function quota_err(quota)
+      local entity, errs = validate({ quota = quota })
+      assert.is_nil(entity)
+      return errs.config.quota
+    end
+    local e = quota_err({ limits = { { name = "x", key = { "ip" }, windows = { { per = "week", limit = 1 } } } } })
+    assert.are.equal("expected one of: second, minute, hour, day, month, year", e.limits[1].windows[1].per)
+    e = quota_err({ limits = { { name = "x", key = { "cookie" }, windows = { { per = "second", limit = 1 } } } } })
+    assert.are.equal("expected consumer, credential, ip, route, service or header:<name>", e.limits[1].key[1])
+    e = quota_err({ limits = { { name = "x", key = { "ip" } } } })
+    assert.is_not_nil(e.limits[1]["@entity"])
+    e = quota_err({ sync = { redis = { host = "redis", port = 70000 } } })
+    assert.are.equal("value should be between 1 and 65535", e.sync.redis.port)
+    e = quota_err({ sync = { interval_ms = 100 } })
+    assert.are.equal("required field missing", e.sync.redis)
+  end)
+
   it("refuses consumer scoping (the WAF protects routes and services)", function()
     local entity, errs = validator.validate_plugin(plugin_schema, {
       name = "guard-ai", config = {}, consumer = { id = "8a2f5b3c-1d2e-4f5a-8b9c-0d1e2f3a4b5c" } })

@@ -95,6 +95,10 @@ typedef struct guard_request {
   guard_str consumer_id;   /* empty when no consumer was identified */
   guard_str credential_id;
   guard_str route_id;
+  guard_str service_id;    /* quota key part "service"; empty when the route has no service */
+  const guard_str *consumer_tags; /* the consumer's tags; "tier:<name>" picks a quota tier (tier_from consumer_tag) */
+  size_t consumer_tag_count;
+  uint32_t cost;           /* quota tokens this request spends (times each limit's cost); 0 means 1 */
   uint32_t flags;          /* GUARD_REQ_* */
 } guard_request;
 
@@ -102,6 +106,31 @@ typedef struct guard_request {
 #define GUARD_CATEGORY_LEN 32
 #define GUARD_TARGET_LEN 64
 #define GUARD_INCIDENT_ID_LEN 40
+#define GUARD_POLICY_LEN 256
+#define GUARD_WINDOW_LEN 16
+#define GUARD_LIMIT_NAME_LEN 72
+#define GUARD_PERIOD_COUNT 6 /* second, minute, hour, day, month, year: index of guard_rate_limit.period_* */
+
+/* Rate-limit flags (guard_rate_limit.flags). */
+#define GUARD_RATE_APPLIED 0x1u  /* at least one quota limit applied: the other fields are meaningful */
+#define GUARD_RATE_DEGRADED 0x2u /* decided under a failure policy (table full, or Redis down: on_failure) */
+#define GUARD_RATE_NEVER 0x4u    /* refused and the cost can never pass (cost > burst): send no Retry-After */
+
+/* The quota decision, everything Kong's rate-limiting headers need. Zero (flags 0) when the config has no
+ * quota section, when no limit applied, and for blocked requests (an attack consumes no quota). */
+typedef struct guard_rate_limit {
+  uint32_t flags;                       /* GUARD_RATE_* */
+  uint32_t period_mask;                 /* bit p: period p has a window (period_limit/remaining[p] are set) */
+  uint64_t limit;                       /* RateLimit-Limit of the deciding window */
+  uint64_t remaining;                   /* RateLimit-Remaining */
+  uint64_t reset_s;                     /* RateLimit-Reset: seconds until that bucket is full again, >= 1 */
+  uint64_t retry_after_s;               /* Retry-After when refused, >= 1; 0 when admitted or GUARD_RATE_NEVER */
+  uint64_t period_limit[GUARD_PERIOD_COUNT];     /* X-RateLimit-Limit-<Period> (guard_period_name) */
+  uint64_t period_remaining[GUARD_PERIOD_COUNT]; /* X-RateLimit-Remaining-<Period> */
+  char window[GUARD_WINDOW_LEN];        /* period of the deciding window: "second", "minute", ... */
+  char limit_name[GUARD_LIMIT_NAME_LEN]; /* name of the deciding limit ("global" for the global section) */
+  char policy[GUARD_POLICY_LEN];        /* RateLimit-Policy, e.g. "60;w=60, 1000;w=3600" */
+} guard_rate_limit;
 
 /* The engine's answer. Filled completely by guard_inspect; strings are NUL-terminated. */
 typedef struct guard_verdict {
@@ -115,11 +144,37 @@ typedef struct guard_verdict {
   char target[GUARD_TARGET_LEN];        /* where it matched, e.g. "args:id", "headers:user-agent", "body" */
   char incident_id[GUARD_INCIDENT_ID_LEN]; /* unique id for a non-allow verdict, "" otherwise */
   uint32_t flags;                       /* GUARD_VERDICT_* */
+  guard_rate_limit rate;                /* the quota decision; action is GUARD_ACTION_RATE_LIMITED if refused */
 } guard_verdict;
 
 #define GUARD_VERDICT_BODY_UNINSPECTED 0x1u /* part of the body was not inspected (limit or truncation) */
 
 typedef struct guard_engine guard_engine;
+
+/* Identity of an engine, for state shared beyond one process (node table, Redis). */
+typedef struct guard_engine_options {
+  guard_str instance_id; /* the plugin instance (Kong's plugin id): namespaces its quota buckets; "" = "default" */
+  guard_str node_id;     /* kong.node.get_id(): this node in the Redis heartbeat; "" = "node" */
+} guard_engine_options;
+
+/* Quota sync states (guard_quota_status.sync_state). */
+#define GUARD_SYNC_NONE 0      /* no sync section: node-local limits */
+#define GUARD_SYNC_IDLE 1      /* sync configured, no round yet in this process (on_failure applies meanwhile) */
+#define GUARD_SYNC_HEALTHY 2
+#define GUARD_SYNC_UNHEALTHY 3 /* the last round failed: on_failure applies */
+
+/* Quota counters of one engine in the calling process (each worker has its own engine and sync thread). */
+typedef struct guard_quota_status {
+  uint32_t enabled;          /* the config has quota limits */
+  uint32_t sync_state;       /* GUARD_SYNC_* */
+  char on_failure[GUARD_WINDOW_LEN]; /* "local_fallback", "fail_open", "fail_closed"; "" without sync */
+  uint32_t active_nodes;     /* live nodes last read from Redis (0: unknown) */
+  uint32_t node_table;       /* 1: the table made by guard_node_init; 0: a process-local one */
+  uint64_t checks, refused, degraded;
+  uint64_t rounds_ok, rounds_failed, keys_synced, counts_dropped, last_ok_unix_ms;
+  uint64_t table_capacity, table_live, table_full;
+  char last_error[GUARD_POLICY_LEN];
+} guard_quota_status;
 
 /* Version of libguard as "major.minor.patch"; static storage. */
 GUARD_API const char *guard_version(void);
@@ -129,10 +184,29 @@ GUARD_API const char *guard_version(void);
 GUARD_API int guard_engine_new(const char *config_json, size_t config_len, guard_engine **out,
                                char *errbuf, size_t errlen);
 
+/* Creates the node-wide quota bucket table (shm_bytes of MAP_SHARED memory; 64 bytes a slot). Call it once in
+ * the process that forks the workers (the nginx master, at module load) before fork: plain mmap, no thread.
+ * Idempotent: later calls keep the first table and return GUARD_OK. Without it, engines with quotas use a
+ * process-local table (exact within one process only). */
+GUARD_API int guard_node_init(size_t shm_bytes, char *errbuf, size_t errlen);
+
+/* guard_engine_new with an identity (options may be NULL). Build engines with quota sync in the worker that
+ * uses them: the sync thread starts with the first admitted request, never at build time. */
+GUARD_API int guard_engine_new_v2(const char *config_json, size_t config_len, const guard_engine_options *options,
+                                  guard_engine **out, char *errbuf, size_t errlen);
+
+/* Fills *out with the quota state of this engine in the calling process. */
+GUARD_API int guard_engine_quota_status(const guard_engine *engine, guard_quota_status *out, char *errbuf,
+                                        size_t errlen);
+
+/* Header name of a period for X-RateLimit-*-<Period>: "Second", "Minute", ..., or "" out of range; static. */
+GUARD_API const char *guard_period_name(int period);
+
 /* Frees an engine built by guard_engine_new. NULL is a no-op. The caller ensures no inspect is in flight. */
 GUARD_API void guard_engine_free(guard_engine *engine);
 
-/* Inspects one request and fills *verdict. Safe to call from several threads on one engine. */
+/* Inspects one request and fills *verdict. Safe to call from several threads on one engine. Signatures run
+ * first; a request they block is not charged to any quota. Then the quota: refused -> GUARD_ACTION_RATE_LIMITED. */
 GUARD_API int guard_inspect(const guard_engine *engine, const guard_request *request,
                             guard_verdict *verdict, char *errbuf, size_t errlen);
 

@@ -3,10 +3,13 @@
 // buffer, always NUL-terminated.
 #include <cstring>
 #include <new>
+#include <string>
 #include <string_view>
 
 #include "common/absl_compat.h"
 #include "engine/engine.h"
+#include "engine/node_table.h"
+#include "quota/limits.h"
 #include "guard.h"
 #include "signatures/matcher.h"
 #include "signatures/rules.h"
@@ -35,11 +38,23 @@ int Fail(char* errbuf, size_t errlen, int code, const absl::Status& st) {
 
 bool ValidStr(const guard_str& s) { return s.ptr != nullptr || s.len == 0; }
 
+std::string ToString(const guard_str& s) { return s.len ? std::string(s.ptr, s.len) : std::string(); }
+
+void CopyCut(char* dst, size_t cap, std::string_view s) {
+  size_t n = std::min(s.size(), cap - 1);
+  std::memcpy(dst, s.data(), n);
+  dst[n] = '\0';
+}
+
 bool ValidRequest(const guard_request* r) {
   if (!ValidStr(r->method) || !ValidStr(r->path) || !ValidStr(r->query) || !ValidStr(r->body) ||
       !ValidStr(r->client_ip) || !ValidStr(r->consumer_id) || !ValidStr(r->credential_id) ||
-      !ValidStr(r->route_id)) {
+      !ValidStr(r->route_id) || !ValidStr(r->service_id)) {
     return false;
+  }
+  if (r->consumer_tag_count && !r->consumer_tags) return false;
+  for (size_t i = 0; i < r->consumer_tag_count; ++i) {
+    if (!ValidStr(r->consumer_tags[i])) return false;
   }
   if (r->header_count && !r->headers) return false;
   for (size_t i = 0; i < r->header_count; ++i) {
@@ -54,12 +69,43 @@ extern "C" {
 
 GUARD_API const char* guard_version(void) { return GUARD_VERSION_STRING; }
 
+GUARD_API int guard_node_init(size_t shm_bytes, char* errbuf, size_t errlen) try {
+  if (shm_bytes == 0) return Fail(errbuf, errlen, GUARD_EINVAL, "shm_bytes is 0");
+  absl::Status st = guard::engine::InitNodeTable(shm_bytes);
+  if (!st.ok()) {
+    return Fail(errbuf, errlen, st.code() == absl::StatusCode::kResourceExhausted ? GUARD_ENOMEM : GUARD_EINVAL, st);
+  }
+  SetError(errbuf, errlen, "");
+  return GUARD_OK;
+} catch (const std::bad_alloc&) {
+  return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");
+} catch (...) {
+  return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error");
+}
+
 GUARD_API int guard_engine_new(const char* config_json, size_t config_len, guard_engine** out, char* errbuf,
-                               size_t errlen) try {
+                               size_t errlen) {
+  return guard_engine_new_v2(config_json, config_len, nullptr, out, errbuf, errlen);
+}
+
+GUARD_API int guard_engine_new_v2(const char* config_json, size_t config_len, const guard_engine_options* options,
+                                  guard_engine** out, char* errbuf, size_t errlen) try {
   if (!out) return Fail(errbuf, errlen, GUARD_EINVAL, "out is NULL");
   *out = nullptr;
   if (!config_json && config_len) return Fail(errbuf, errlen, GUARD_EINVAL, "config_json is NULL");
-  auto engine = guard::engine::Engine::Create(std::string_view(config_json ? config_json : "", config_len));
+  guard::engine::Identity id;
+  if (options) {
+    if (!ValidStr(options->instance_id) || !ValidStr(options->node_id)) {
+      return Fail(errbuf, errlen, GUARD_EINVAL, "options has a NULL pointer with a non-zero length");
+    }
+    if (options->instance_id.len > guard::quota::kMaxNameBytes) {
+      return Fail(errbuf, errlen, GUARD_EINVAL, "options.instance_id longer than 64 bytes");
+    }
+    if (options->instance_id.len) id.instance_id = ToString(options->instance_id);
+    if (options->node_id.len) id.node_id = ToString(options->node_id);
+  }
+  auto engine =
+      guard::engine::Engine::Create(std::string_view(config_json ? config_json : "", config_len), std::move(id));
   if (!engine.ok()) {
     int code = engine.status().code() == absl::StatusCode::kInvalidArgument ? GUARD_ECONFIG : GUARD_EINTERNAL;
     return Fail(errbuf, errlen, code, engine.status());
@@ -92,6 +138,59 @@ GUARD_API int guard_inspect(const guard_engine* engine, const guard_request* req
   return Fail(errbuf, errlen, GUARD_EINTERNAL, e.what());
 } catch (...) {
   return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error");
+}
+
+GUARD_API int guard_engine_quota_status(const guard_engine* engine, guard_quota_status* out, char* errbuf,
+                                        size_t errlen) try {
+  if (!engine || !out) return Fail(errbuf, errlen, GUARD_EINVAL, "NULL engine or out");
+  std::memset(out, 0, sizeof *out);
+  out->node_table = guard::engine::HasNodeTable() ? 1 : 0;
+  const guard::quota::QuotaEngine* q = engine->impl->quota();
+  if (!q) return GUARD_OK;
+  out->enabled = 1;
+  const guard::quota::EngineStats es = q->Stats();
+  out->checks = es.checks;
+  out->refused = es.refused;
+  out->degraded = es.degraded;
+  auto table = guard::engine::NodeTableOrLocal();
+  if (table.ok()) {
+    const guard::quota::TableStats ts = (*table)->Stats();
+    out->table_capacity = ts.capacity;
+    out->table_live = ts.live;
+    out->table_full = ts.table_full;
+  }
+  out->sync_state = GUARD_SYNC_NONE;
+  if (const guard::quota::RedisSync* sync = q->sync()) {
+    const guard::quota::SyncStatus ss = sync->Status();
+    switch (ss.state) {
+      case guard::quota::SyncState::kIdle: out->sync_state = GUARD_SYNC_IDLE; break;
+      case guard::quota::SyncState::kHealthy: out->sync_state = GUARD_SYNC_HEALTHY; break;
+      case guard::quota::SyncState::kUnhealthy: out->sync_state = GUARD_SYNC_UNHEALTHY; break;
+    }
+    switch (ss.on_failure) {
+      case guard::quota::FailurePolicy::kLocalFallback: CopyCut(out->on_failure, sizeof out->on_failure, "local_fallback"); break;
+      case guard::quota::FailurePolicy::kFailOpen: CopyCut(out->on_failure, sizeof out->on_failure, "fail_open"); break;
+      case guard::quota::FailurePolicy::kFailClosed: CopyCut(out->on_failure, sizeof out->on_failure, "fail_closed"); break;
+    }
+    out->active_nodes = ss.active_nodes;
+    out->rounds_ok = ss.rounds_ok;
+    out->rounds_failed = ss.rounds_failed;
+    out->keys_synced = ss.keys_synced;
+    out->counts_dropped = ss.counts_dropped;
+    out->last_ok_unix_ms = ss.last_ok_unix_ms;
+    CopyCut(out->last_error, sizeof out->last_error, ss.last_error);
+  }
+  return GUARD_OK;
+} catch (const std::bad_alloc&) {
+  return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");
+} catch (...) {
+  return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error");
+}
+
+GUARD_API const char* guard_period_name(int period) {
+  if (period < 0 || period >= GUARD_PERIOD_COUNT) return "";
+  // PeriodHeaderName points into a static table of string literals: NUL-terminated.
+  return guard::quota::PeriodHeaderName(static_cast<guard::quota::Period>(period)).data();
 }
 
 GUARD_API int guard_rules_check(const char* rules_json, size_t rules_len, char* errbuf, size_t errlen) try {

@@ -56,6 +56,21 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
   c.block_message = get("block_message").GetString();
   for (auto& id : get("disabled_rules").GetArray()) c.disabled_rules.push_back(id.GetUint());
   c.verdict_headers = get("verdict_headers").GetBool();
+
+  if (auto q = doc.FindMember("quota"); q != doc.MemberEnd()) {
+    // The schema has checked the shape; ParseQuotaConfig checks the rest (names, tiers, cost vs burst) and
+    // does not know the plugin-only hide_client_headers, so it gets the section without it.
+    rapidjson::Document section;
+    section.CopyFrom(q->value, section.GetAllocator());
+    if (auto h = section.FindMember("hide_client_headers"); h != section.MemberEnd()) {
+      c.quota_hide_client_headers = h->value.GetBool();
+      section.RemoveMember(h);
+    }
+    auto quota = quota::ParseQuotaConfig(section);
+    if (!quota.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid config: ", quota.status().message()));
+    c.quota = std::move(*quota);
+    c.has_quota = !c.quota.limits.empty();
+  }
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "quota/limits.h"
 
 namespace guard::config {
 
@@ -26,6 +27,12 @@ struct Config {
   std::string block_message;
   std::vector<uint32_t> disabled_rules;
   bool verdict_headers = true;
+  // The optional `quota` section, as quota::ParseQuotaConfig reads it (hide_client_headers is the plugin's and is
+  // kept here). has_quota is set only when the section defines at least one limit: Kong fills an absent record
+  // with its defaults, so an empty section means "no quotas".
+  bool has_quota = false;
+  quota::QuotaConfig quota;
+  bool quota_hide_client_headers = false;
 };
 
 // Validates config_json against the embedded schema and fills defaults. The error names the JSON path.

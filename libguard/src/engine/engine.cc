@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "engine/node_table.h"
 #include "engine/verdict.h"
 
 namespace guard::engine {
@@ -19,6 +20,11 @@ struct ThreadState {
   std::vector<protocol::Finding> protocol;
   std::vector<Finding> findings;
 };
+
+quota::Decision& LocalDecision() {
+  thread_local quota::Decision d;  // ~400 bytes: kept off the worker's stack frame, reused
+  return d;
+}
 
 ThreadState& LocalState() {
   thread_local ThreadState state;
@@ -53,7 +59,7 @@ absl::StatusOr<std::shared_ptr<const signatures::Matcher>> SharedMatcher(const s
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_json) {
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_json, Identity id) {
   auto cfg = config::ParseConfig(config_json);
   if (!cfg.ok()) return cfg.status();
   std::unique_ptr<Engine> e(new Engine());
@@ -67,7 +73,35 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
   if (!matcher.ok()) return matcher.status();
   e->matcher_ = std::move(*matcher);
   e->protocol_ = std::make_unique<protocol::Checker>(opts.paranoia_level, opts.disabled_rules);
+
+  if (e->config_.has_quota) {
+    auto table = NodeTableOrLocal();
+    if (!table.ok()) return table.status();
+    quota::EngineOptions qopts;
+    qopts.node_id = id.node_id.empty() ? "node" : id.node_id;
+    auto q = quota::QuotaEngine::Create(e->config_.quota, *table, id.instance_id.empty() ? "default" : id.instance_id,
+                                        std::move(qopts));
+    if (!q.ok()) return q.status();
+    e->quota_ = std::move(*q);
+  }
   return e;
+}
+
+void Engine::CheckQuota(const guard_request& req, guard_verdict* verdict) const {
+  quota::RequestKeys keys;
+  keys.consumer = {req.consumer_id.ptr, req.consumer_id.len};
+  keys.credential = {req.credential_id.ptr, req.credential_id.len};
+  keys.ip = {req.client_ip.ptr, req.client_ip.len};
+  keys.route = {req.route_id.ptr, req.route_id.len};
+  keys.service = {req.service_id.ptr, req.service_id.len};
+  keys.headers = req.headers;
+  keys.header_count = req.header_count;
+  keys.consumer_tags = req.consumer_tags;
+  keys.consumer_tag_count = req.consumer_tag_count;
+  quota::Decision& d = LocalDecision();
+  quota_->Check(keys, req.cost == 0 ? 1 : req.cost, quota::MonotonicNowNs(), &d);
+  FillRateLimit(*quota_, d, &verdict->rate);
+  if (!d.admitted) verdict->action = GUARD_ACTION_RATE_LIMITED;
 }
 
 absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) const {
@@ -87,6 +121,10 @@ absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) c
     st.findings.push_back({p.id, GUARD_CAT_PROTOCOL, p.severity, p.target, {}});
   }
   FillVerdict(config_, st.findings, (st.fields.flags() & request::kBodyUninspected) != 0, verdict);
+  // Quota after signatures: a blocked attack is answered without spending anyone's quota (it must not let an
+  // attacker drain a victim's consumer or IP bucket, and it is refused anyway). A monitored one is proxied, so
+  // it pays like any other request.
+  if (quota_ && verdict->action != GUARD_ACTION_BLOCK) CheckQuota(req, verdict);
   if (!scanned) return absl::InternalError("signature scan failed (Hyperscan error)");
   return absl::OkStatus();
 }

@@ -13,26 +13,38 @@
 #include "config/config.h"
 #include "guard.h"
 #include "protocol/checks.h"
+#include "quota/engine.h"
 #include "signatures/matcher.h"
 
 namespace guard::engine {
 
+// Who builds the engine: names the quota buckets of this plugin instance (node table and Redis keys).
+struct Identity {
+  std::string instance_id = "default";
+  std::string node_id = "node";
+};
+
 class Engine {
  public:
-  static absl::StatusOr<std::unique_ptr<Engine>> Create(std::string_view config_json);
+  // With a `quota` section the engine also holds a quota::QuotaEngine over the node table (node_table.h).
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(std::string_view config_json, Identity id = {});
 
   // Fills *verdict completely. Returns an error only on an internal failure; the verdict then follows
   // the config's mode as if nothing matched, and the error says why.
   absl::Status Inspect(const guard_request& req, guard_verdict* verdict) const;
 
   const config::Config& config() const { return config_; }
+  // nullptr without quota limits.
+  const quota::QuotaEngine* quota() const { return quota_.get(); }
 
  private:
   Engine() = default;
+  void CheckQuota(const guard_request& req, guard_verdict* verdict) const;
   config::Config config_;
   request::Limits limits_;
   std::shared_ptr<const signatures::Matcher> matcher_;
   std::unique_ptr<protocol::Checker> protocol_;
+  std::unique_ptr<quota::QuotaEngine> quota_;
 };
 
 }  // namespace guard::engine

@@ -1,5 +1,6 @@
 #include "engine/verdict.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/incident_id.h"
@@ -52,6 +53,34 @@ void FillVerdict(const config::Config& cfg, std::span<const Finding> findings, b
   } else {
     v->action = GUARD_ACTION_ALLOW;
   }
+}
+
+void FillRateLimit(const quota::QuotaEngine& q, const quota::Decision& d, guard_rate_limit* out) {
+  std::memset(out, 0, sizeof *out);
+  if (d.limit_index < 0 && d.admitted) return;  // no limit applied to this request
+  out->flags = GUARD_RATE_APPLIED | (d.degraded ? GUARD_RATE_DEGRADED : 0u);
+  out->limit = d.limit;
+  out->remaining = d.remaining;
+  out->reset_s = d.reset_s;
+  if (!d.admitted) {
+    if (d.retry_after_s == quota::kNever) {
+      out->flags |= GUARD_RATE_NEVER;
+    } else {
+      out->retry_after_s = std::max<uint64_t>(1, d.retry_after_s);
+    }
+  }
+  static_assert(quota::kPeriodCount == GUARD_PERIOD_COUNT);
+  for (size_t p = 0; p < quota::kPeriodCount; ++p) {
+    if (!d.per_period[p].present) continue;
+    out->period_mask |= 1u << p;
+    out->period_limit[p] = d.per_period[p].limit;
+    out->period_remaining[p] = d.per_period[p].remaining;
+  }
+  CopyCut(out->window, sizeof out->window, quota::PeriodName(d.period));
+  if (d.limit_index >= 0 && static_cast<size_t>(d.limit_index) < q.config().limits.size()) {
+    CopyCut(out->limit_name, sizeof out->limit_name, q.config().limits[d.limit_index].name);
+  }
+  CopyCut(out->policy, sizeof out->policy, std::string_view(d.policy, d.policy_len));
 }
 
 }  // namespace guard::engine

@@ -95,6 +95,7 @@ void QuotaEngine::Check(const RequestKeys& req, uint64_t cost, uint64_t now_ns, 
   // Cluster sync down: apply the failure policy.
   uint64_t fallback = 1;
   bool closed = false;
+  if (sync_ != nullptr) sync_->EnsureStarted();
   if (sync_ != nullptr && !sync_->healthy()) {
     out->degraded = true;
     switch (sync_->config().on_failure) {

@@ -4,7 +4,7 @@
 // holds all mutable state in shared memory. Check is the hot path: it resolves each limit's key and tier from
 // the request, charges every applicable limit through the table (all or none), and fills a Decision with what
 // the plugin needs for its response headers. Check makes no syscall, takes no lock, allocates nothing and never
-// touches the network (the one exception: with a "sync" section, the first admitted request of a process starts
+// touches the network (the one exception: with a "sync" section, the first checked request of a process starts
 // the sync thread); it may be called from any thread of any worker process.
 //
 // All-or-none across limits: limits are charged in config order; if one refuses, the ones already charged are
@@ -78,7 +78,7 @@ class QuotaEngine {
  public:
   // `table` must outlive the engine (it is the node-wide table made in the master). `ns` names this plugin
   // instance (e.g. the plugin id) so that two plugin configs never share buckets. With a "sync" section the
-  // engine owns a RedisSync, whose thread starts on the first admitted request (so build engines in workers,
+  // engine owns a RedisSync, whose thread starts on the first checked request (so build engines in workers,
   // e.g. in the plugin's configure phase, not in the master).
   static absl::StatusOr<std::unique_ptr<QuotaEngine>> Create(QuotaConfig config, const BucketTable* table,
                                                              std::string_view ns, EngineOptions options = {});

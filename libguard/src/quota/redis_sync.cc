@@ -136,11 +136,10 @@ RedisSync::~RedisSync() {
   Disconnect();
 }
 
+uint64_t RedisSync::CurrentForkGen() { return g_fork_gen.load(std::memory_order_relaxed); }
+
 void RedisSync::Record(const Key128& key, const Tier* tier, uint64_t cost) {
-  if (options_.background && thread_fork_gen_.load(std::memory_order_relaxed) !=
-                                 g_fork_gen.load(std::memory_order_relaxed)) {
-    StartThread();
-  }
+  EnsureStarted();
   // Enter the current table (and make sure it did not flip while entering).
   uint32_t idx;
   for (;;) {

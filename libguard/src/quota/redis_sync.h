@@ -1,8 +1,8 @@
 // RedisSync: makes a node's quota buckets cluster-wide by reconciling them with authoritative buckets in Redis.
 //
 // The hot path never waits on Redis. Each worker process counts, per key, the tokens it admitted locally
-// (Record: two uncontended atomic adds into a process-local table). A background thread, started lazily on the
-// first Record (never at library load, never in the nginx master) with every signal blocked, wakes every
+// (Record: two uncontended atomic adds into a process-local table). A background thread, started lazily by the
+// first check in the process (EnsureStarted; never at library load, never in the nginx master) with every signal blocked, wakes every
 // interval_ms and in one pipelined round trip:
 //   - sends each key's count to Redis, where one Lua script (EVALSHA) adds it to the key's GCRA buckets (TAT in
 //     microseconds of Redis' own clock, so node clocks never need to agree) and returns how far each bucket is
@@ -72,6 +72,13 @@ class RedisSync {
   // allocation; starts the background thread on first use in this process.
   void Record(const Key128& key, const Tier* tier, uint64_t cost);
 
+  // Hot path: starts the background thread if this process has none yet (one relaxed load otherwise). Called
+  // by every check, not only admitted ones: under fail_closed a node that has not synced yet admits nothing,
+  // and must still start the thread that makes it healthy.
+  void EnsureStarted() {
+    if (options_.background && thread_fork_gen_.load(std::memory_order_relaxed) != CurrentForkGen()) StartThread();
+  }
+
   // Hot path: whether the last round succeeded (before any round: false, so the failure policy applies until
   // Redis has answered once).
   bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
@@ -94,6 +101,7 @@ class RedisSync {
   };
 
   RedisSync(Options options, const BucketTable* table, std::string ns);
+  static uint64_t CurrentForkGen();
   void StartThread();
   void Run();
   absl::Status Round();

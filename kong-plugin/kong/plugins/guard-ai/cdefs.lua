@@ -63,8 +63,26 @@ typedef struct guard_request {
   guard_str consumer_id;
   guard_str credential_id;
   guard_str route_id;
+  guard_str service_id;
+  const guard_str *consumer_tags;
+  size_t consumer_tag_count;
+  uint32_t cost;
   uint32_t flags;
 } guard_request;
+
+typedef struct guard_rate_limit {
+  uint32_t flags;
+  uint32_t period_mask;
+  uint64_t limit;
+  uint64_t remaining;
+  uint64_t reset_s;
+  uint64_t retry_after_s;
+  uint64_t period_limit[6];
+  uint64_t period_remaining[6];
+  char window[16];
+  char limit_name[72];
+  char policy[256];
+} guard_rate_limit;
 
 typedef struct guard_verdict {
   int32_t action;
@@ -77,12 +95,34 @@ typedef struct guard_verdict {
   char target[64];
   char incident_id[40];
   uint32_t flags;
+  guard_rate_limit rate;
 } guard_verdict;
 
 typedef struct guard_engine guard_engine;
 
+typedef struct guard_engine_options {
+  guard_str instance_id;
+  guard_str node_id;
+} guard_engine_options;
+
+typedef struct guard_quota_status {
+  uint32_t enabled;
+  uint32_t sync_state;
+  char on_failure[16];
+  uint32_t active_nodes;
+  uint32_t node_table;
+  uint64_t checks, refused, degraded;
+  uint64_t rounds_ok, rounds_failed, keys_synced, counts_dropped, last_ok_unix_ms;
+  uint64_t table_capacity, table_live, table_full;
+  char last_error[256];
+} guard_quota_status;
+
 const char *guard_version(void);
 int guard_engine_new(const char *config_json, size_t config_len, guard_engine **out, char *errbuf, size_t errlen);
+int guard_node_init(size_t shm_bytes, char *errbuf, size_t errlen);
+int guard_engine_new_v2(const char *config_json, size_t config_len, const guard_engine_options *options, guard_engine **out, char *errbuf, size_t errlen);
+int guard_engine_quota_status(const guard_engine *engine, guard_quota_status *out, char *errbuf, size_t errlen);
+const char *guard_period_name(int period);
 void guard_engine_free(guard_engine *engine);
 int guard_inspect(const guard_engine *engine, const guard_request *request, guard_verdict *verdict, char *errbuf, size_t errlen);
 int guard_rules_check(const char *rules_json, size_t rules_len, char *errbuf, size_t errlen);
@@ -96,6 +136,14 @@ local constants = {
   GUARD_REQ_BODY_TRUNCATED = 0x1,
   GUARD_VERDICT_BODY_UNINSPECTED = 0x1,
   GUARD_MAX_RULE_IDS = 16,
+  GUARD_PERIOD_COUNT = 6,
+  GUARD_RATE_APPLIED = 0x1,
+  GUARD_RATE_DEGRADED = 0x2,
+  GUARD_RATE_NEVER = 0x4,
+  GUARD_SYNC_NONE = 0,
+  GUARD_SYNC_IDLE = 1,
+  GUARD_SYNC_HEALTHY = 2,
+  GUARD_SYNC_UNHEALTHY = 3,
 }
 
 -- Walks package.cpath and loads the first libguard.so that exists; a failure lists every path tried.

@@ -1,5 +1,6 @@
--- guard-ai: inspects each request with libguard (signatures now; behaviour, quotas and AI escalation
--- as they land) and blocks, monitors or lets it through.
+-- guard-ai: inspects each request with libguard (signatures, then token-bucket quotas; behaviour and AI
+-- escalation as they land) and blocks, rate-limits (429, Kong's rate-limiting headers), monitors or lets it
+-- through.
 --
 -- PRIORITY 1010 runs the plugin after every bundled authentication plugin (hmac-auth 1030 is the lowest)
 -- so the consumer and credential are known, and before ip-restriction (990), acl (950) and
@@ -12,6 +13,17 @@ local ipairs, pairs, tonumber, concat = ipairs, pairs, tonumber, table.concat
 -- Module load runs in the nginx master before fork (Kong's init phase): compile the default signatures
 -- there once for all workers. A failure here is not fatal: configure() reports it per config.
 guard_engine.prewarm()
+
+-- The node-wide quota table, also made here so every worker inherits it (plain mmap, no thread). Its size
+-- comes from GUARD_SHM_BYTES (Kong: declare it with KONG_NGINX_MAIN_ENV=GUARD_SHM_BYTES); 64 bytes a key.
+do
+  local shm_bytes = tonumber(os.getenv("GUARD_SHM_BYTES") or "") or guard_engine.DEFAULT_SHM_BYTES
+  local ok, err = guard_engine.node_init(shm_bytes)
+  if not ok then
+    -- Engines fall back to a table per worker: limits then hold per worker, not per node.
+    ngx.log(ngx.ERR, "guard-ai: cannot create the node quota table (", shm_bytes, " bytes): ", err)
+  end
+end
 
 local GuardAiHandler = {
   PRIORITY = 1010,
@@ -95,6 +107,7 @@ function GuardAiHandler:access(conf)
   local consumer = kong.client.get_consumer()
   local credential = kong.client.get_credential()
   local route = kong.router.get_route()
+  local service = kong.router.get_service()
   local raw, verr = engine:inspect({
     method = kong.request.get_method(),
     path = kong.request.get_path(),
@@ -104,12 +117,23 @@ function GuardAiHandler:access(conf)
     consumer_id = consumer and consumer.id,
     credential_id = credential and credential.id,
     route_id = route and route.id,
+    service_id = service and service.id,
+    consumer_tags = consumer and consumer.tags,
   }, kong.request.get_headers(1000), flags)
   if not raw then
     -- libguard could not finish (an internal error): let the request through and say so.
     kong.log.err("guard-ai inspection failed, request allowed: ", verr)
     return
   end
+
+  local rate_headers, retry_after = guard_engine.rate_headers(raw)
+  if engine.hide_rate_headers then
+    rate_headers = nil -- quota.hide_client_headers; the 429 body still says when to come back
+  end
+  if raw.action == guard_engine.ACTION_RATE_LIMITED then
+    return kong.response.exit(429, { message = "API rate limit exceeded", retry_after = retry_after }, rate_headers)
+  end
+  kong.ctx.plugin.rate_headers = rate_headers
   if raw.action == guard_engine.ACTION_ALLOW and raw.flags == 0 and not conf.verdict_headers then
     return -- the common case: nothing to record
   end
@@ -135,9 +159,15 @@ function GuardAiHandler:access(conf)
 end
 
 function GuardAiHandler:header_filter(conf)
-  local v = kong.ctx.plugin.verdict
+  local ctx = kong.ctx.plugin
+  local v = ctx.verdict
   if v and conf.verdict_headers then
     set_verdict_headers(v, kong.response.set_header)
+  end
+  if ctx.rate_headers then
+    for name, value in pairs(ctx.rate_headers) do
+      kong.response.set_header(name, value)
+    end
   end
 end
 

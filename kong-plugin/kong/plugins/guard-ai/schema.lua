@@ -3,6 +3,85 @@
 -- when it builds an engine.
 local typedefs = require "kong.db.schema.typedefs"
 
+-- quota (docs/quota.md): libguard's quota::ParseQuotaConfig checks what neither schema can say (tier names,
+-- cost against every burst, unique limit names).
+local MAX_COUNT = 1000000000
+local window = {
+  type = "record",
+  fields = {
+    { per = { description = "The window: month is 30 days, year 365 days (sliding, not calendar).",
+              type = "string", required = true, one_of = { "second", "minute", "hour", "day", "month", "year" } } },
+    { limit = { description = "Requests (tokens) per window.", type = "integer", required = true, between = { 1, MAX_COUNT } } },
+    { burst = { description = "Bucket capacity in tokens; absent: equal to limit.", type = "integer", between = { 1, MAX_COUNT } } },
+  },
+}
+local function windows(description)
+  return { description = description, type = "array", len_min = 1, len_max = 6, elements = window }
+end
+local WINDOWS = "Windows of one bucket, each period at most once; admitted only if every window admits."
+
+local limit = {
+  type = "record",
+  fields = {
+    { name = { description = "Unique name of the limit (part of the bucket key); \"global\" is reserved.",
+               type = "string", required = true, len_min = 1, len_max = 64 } },
+    { key = { description = "What a bucket is per: consumer, credential, ip, route, service, header:<name>.",
+              type = "array", required = true, len_min = 1, len_max = 4,
+              elements = { type = "string", len_max = 71, match_any = {
+                patterns = { "^consumer$", "^credential$", "^ip$", "^route$", "^service$", "^header:.+$" },
+                err = "expected consumer, credential, ip, route, service or header:<name>" } } } },
+    { when_missing = { description = "A key part is empty: ip (limit by client IP; default), skip (the limit does not apply), shared (one bucket).",
+                       type = "string", one_of = { "ip", "skip", "shared" } } },
+    { windows = windows(WINDOWS) },
+    { tiers = { description = "Named window sets instead of windows; needs default_tier and tier_from.",
+                type = "map", keys = { type = "string", len_min = 1, len_max = 64 }, values = windows(WINDOWS) } },
+    { default_tier = { description = "Tier used when the request names none or an unknown one.",
+                       type = "string", len_min = 1, len_max = 64 } },
+    { tier_from = { description = "consumer_tag (a consumer tag tier:<name>) or header:<name> (only a header an upstream plugin sets).",
+                    type = "string", len_max = 71, match_any = { patterns = { "^consumer_tag$", "^header:.+$" },
+                                                                 err = "expected consumer_tag or header:<name>" } } },
+    { cost = { description = "Tokens per request for this limit (at most every burst).",
+               type = "integer", between = { 1, MAX_COUNT } } },
+  },
+  entity_checks = {
+    { only_one_of = { "windows", "tiers" } },
+    { at_least_one_of = { "windows", "tiers" } },
+    { mutually_required = { "tiers", "default_tier", "tier_from" } },
+  },
+}
+
+local quota = {
+  description = "Token-bucket rate limits (docs/quota.md); exact across the workers of a node, cluster-wide with sync.",
+  type = "record",
+  fields = {
+    { limits = { type = "array", len_min = 0, len_max = 16, elements = limit } },
+    { global = windows("Windows of one bucket shared by every request of this plugin instance.") },
+    { on_unavailable = { description = "When the node table cannot hold a key: allow (fail open, default) or deny.",
+                         type = "string", one_of = { "allow", "deny" } } },
+    { hide_client_headers = { description = "Do not send RateLimit-*, X-RateLimit-* and Retry-After headers.",
+                              type = "boolean", required = true, default = false } },
+    { sync = { description = "Makes every limit cluster-wide through Redis (docs/quota.md).",
+               type = "record",
+               fields = {
+                 { redis = { type = "record", required = true, fields = {
+                     { host = { type = "string", required = true, len_min = 1, len_max = 255 } },
+                     { port = { type = "integer", between = { 1, 65535 } } },
+                     { password = { type = "string", len_min = 1, len_max = 512, referenceable = true } },
+                     { database = { type = "integer", between = { 0, 15 } } },
+                     { timeout_ms = { type = "integer", between = { 1, 60000 } } },
+                   } } },
+                 { interval_ms = { description = "How often each worker reports to and reads from Redis.",
+                                   type = "integer", between = { 10, 60000 } } },
+                 { on_failure = { description = "While Redis is unreachable: local_fallback (limit / nodes per node), fail_open, fail_closed.",
+                                  type = "string", one_of = { "local_fallback", "fail_open", "fail_closed" } } },
+                 { expected_nodes = { description = "Node count for local_fallback until Redis has reported the live nodes.",
+                                      type = "integer", between = { 1, 10000 } } },
+                 { prefix = { description = "Redis key prefix.", type = "string", len_min = 1, len_max = 64,
+                              match = "^[^{}]+$" } },
+               } } },
+  },
+}
+
 return {
   name = "guard-ai",
   fields = {
@@ -31,6 +110,7 @@ return {
                                elements = { type = "integer", between = { 1, 4294967295 } } } },
           { verdict_headers = { description = "Add X-Guard-* headers to responses of inspected requests.",
                                 type = "boolean", required = true, default = true } },
+          { quota = quota },
         },
       },
     },
