@@ -77,6 +77,14 @@ describe("guard-ai schema.lua", function()
     assert.are.equal("required field missing", e.sync.redis)
   end)
 
+  it("fills exclusions' defaults and checks their fields", function()
+    local entity = assert(validate({ exclusions = { { rule_ids = { 2001 }, targets = { "args:html" } } } }))
+    assert.are.same({ 2001 }, entity.config.exclusions[1].rule_ids)
+    assert.are.same({}, entity.config.exclusions[1].paths)
+    local _, errs = validate({ exclusions = { { rule_ids = { 0 } } } })
+    assert.is_not_nil(errs.config.exclusions)
+  end)
+
   it("refuses consumer scoping (the WAF protects routes and services)", function()
     local entity, errs = validator.validate_plugin(plugin_schema, {
       name = "guard-ai", config = {}, consumer = { id = "8a2f5b3c-1d2e-4f5a-8b9c-0d1e2f3a4b5c" } })

@@ -24,6 +24,8 @@ def config(echo_url, block=None, monitor=None):
                 {"name": "api", "paths": ["/api"], "plugins": [plugin_block]},
                 {"name": "monitored", "paths": ["/monitored"], "plugins": [plugin_monitor]},
                 {"name": "open", "paths": ["/open"]},
+                {"name": "wiki", "paths": ["/wiki"], "plugins": [{"name": "guard-ai", "config": {
+                    "exclusions": [{"targets": ["args:html"], "paths": ["/wiki/pages/*"]}]}}]},
             ],
         }],
     }
@@ -121,6 +123,13 @@ def test_routes_without_the_plugin_are_not_inspected(gw):
     r = gw.proxy("GET", "/open/?q=" + q("1' UNION SELECT 1--"))
     assert r.status == 200
     assert r.header("x-guard-action") is None
+
+
+def test_route_exclusions_are_per_field_and_path(gw):
+    xss = q("<script>alert(1)</script>")
+    assert gw.proxy("GET", "/wiki/pages/7?html=" + xss).status == 200      # excluded field on its path
+    assert_blocked(gw.proxy("GET", "/wiki/pages/7?title=" + xss), "xss")   # another field
+    assert_blocked(gw.proxy("GET", "/wiki/search?html=" + xss), "xss")     # another path
 
 
 def test_every_worker_blocks(gw):

@@ -56,6 +56,9 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
   c.block_message = get("block_message").GetString();
   for (auto& id : get("disabled_rules").GetArray()) c.disabled_rules.push_back(id.GetUint());
   c.verdict_headers = get("verdict_headers").GetBool();
+  auto exclusions = signatures::Exclusions::FromJson(get("exclusions"));
+  if (!exclusions.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid config: ", exclusions.status().message()));
+  c.exclusions = std::move(*exclusions);
 
   if (auto q = doc.FindMember("quota"); q != doc.MemberEnd()) {
     // The schema has checked the shape; ParseQuotaConfig checks the rest (names, tiers, cost vs burst) and

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "quota/limits.h"
+#include "signatures/exclusions.h"
 
 namespace guard::config {
 
@@ -27,6 +28,7 @@ struct Config {
   std::string block_message;
   std::vector<uint32_t> disabled_rules;
   bool verdict_headers = true;
+  signatures::Exclusions exclusions;  // per-route tuning, applied to findings before scoring
   // The optional `quota` section, as quota::ParseQuotaConfig reads it (hide_client_headers is the plugin's and is
   // kept here). has_quota is set only when the section defines at least one limit: Kong fills an absent record
   // with its defaults, so an empty section means "no quotas".

@@ -107,7 +107,11 @@ void Engine::CheckQuota(const guard_request& req, guard_verdict* verdict) const 
 absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) const {
   ThreadState& st = LocalState();
   request::Parse(req, limits_, &st.fields);
-  const bool scanned = matcher_->Scan(st.fields, &st.scan);
+  // Exclusions name paths as operators write them: the raw path (an encoded variant of an excluded path
+  // is simply not excluded, the safe direction).
+  const std::string_view path(req.path.ptr ? req.path.ptr : "", req.path.len);
+  const signatures::Exclusions* excl = config_.exclusions.empty() ? nullptr : &config_.exclusions;
+  const bool scanned = matcher_->Scan(st.fields, &st.scan, excl, path);
   st.protocol.clear();
   protocol_->Run(req, st.fields, &st.protocol);
 
@@ -118,6 +122,7 @@ absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) c
     st.findings.push_back({r.id, r.category, r.severity, request::TargetName(f.target), f.name});
   }
   for (const protocol::Finding& p : st.protocol) {
+    if (excl && excl->Excludes(p.id, nullptr, path)) continue;  // protocol findings have no field
     st.findings.push_back({p.id, GUARD_CAT_PROTOCOL, p.severity, p.target, {}});
   }
   FillVerdict(config_, st.findings, (st.fields.flags() & request::kBodyUninspected) != 0, verdict);

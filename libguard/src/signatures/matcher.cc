@@ -23,15 +23,19 @@ struct ScanContext {
   const request::Field* field;
   uint32_t field_index;
   std::vector<Match>* matches;
+  const Exclusions* exclusions;
+  std::string_view path;
 };
 
 int OnMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx_ptr) {
   auto* ctx = static_cast<ScanContext*>(ctx_ptr);
   const uint32_t rule_index = (*ctx->pattern_rule)[id];
-  if (!(*ctx->rules)[rule_index].Applies(*ctx->field)) return 0;
+  const Rule& rule = (*ctx->rules)[rule_index];
+  if (!rule.Applies(*ctx->field)) return 0;
   for (const Match& m : *ctx->matches) {
     if (m.rule_index == rule_index) return 0;  // a rule scores once per request
   }
+  if (ctx->exclusions && ctx->exclusions->Excludes(rule.id, ctx->field, ctx->path)) return 0;
   ctx->matches->push_back({rule_index, ctx->field_index});
   return 0;
 }
@@ -161,7 +165,8 @@ uint64_t Matcher::GroupsReading(const request::Field& f) const {
 
 // Field-major: each field runs through the groups in order, reusing the transform prefix the previous
 // group it was read by computed (levels_[d] holds the value after d + 1 transforms of that chain).
-bool Matcher::Scan(const request::FieldList& fields, ScanState* state) const {
+bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exclusions* exclusions,
+                   std::string_view path) const {
   state->matches_.clear();
   if (!PrepareScratch(state)) return false;
   // Sized before any view into a level exists: growing later would move short (SSO) strings.
@@ -224,7 +229,8 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state) const {
     if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return false;
     if (!any) continue;
     for (const ScanState::Slice& sl : b.slices) {
-      ScanContext ctx{&g.pattern_rule, &rules_, &fs[sl.field_index], sl.field_index, &state->matches_};
+      ScanContext ctx{&g.pattern_rule, &rules_, &fs[sl.field_index], sl.field_index, &state->matches_,
+                      exclusions, path};
       rc = hs_scan(g.db, b.joined.data() + sl.begin, sl.end - sl.begin, 0, state->scratch_, OnMatch, &ctx);
       if (rc != HS_SUCCESS) return false;
     }

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "request/fields.h"
+#include "signatures/exclusions.h"
 #include "signatures/rules.h"
 
 namespace guard::signatures {
@@ -81,9 +82,11 @@ class Matcher {
   // Compiles the rules kept by the options. Errors name the rule id whose pattern failed.
   static absl::StatusOr<std::unique_ptr<Matcher>> Compile(const RuleSet& rules, const CompileOptions& opts);
 
-  // Scans every field; state->matches() then holds each (rule, first field) match once, in scan order.
+  // Scans every field; state->matches() then holds each (rule, first field) match once. A match the
+  // exclusions remove (for a request to `path`) is not recorded, so the rule may still match another field.
   // Returns false only on an internal Hyperscan error (state->matches() holds what was found so far).
-  bool Scan(const request::FieldList& fields, ScanState* state) const;
+  bool Scan(const request::FieldList& fields, ScanState* state, const Exclusions* exclusions = nullptr,
+            std::string_view path = {}) const;
 
   const std::vector<Rule>& rules() const { return rules_; }
   const std::string& version() const { return version_; }

@@ -175,6 +175,21 @@ TEST_CASE("protocol anomalies are findings like signatures") {
   guard_engine_free(e);
 }
 
+TEST_CASE("exclusions stop a rule on one field and path only") {
+  // A wiki that accepts HTML in one field: XSS rules skip that field on that path, nothing else changes.
+  guard_engine* e = NewEngine(R"({"exclusions":[{"targets":["args:html"],"paths":["/api/wiki/*"]}]})");
+  Req wiki("GET", "/api/wiki/7", "html=%3Cscript%3Ealert(1)%3C/script%3E");
+  CHECK(Inspect(e, wiki.r).action == GUARD_ACTION_ALLOW);
+  Req other_path("GET", "/api/users", "html=%3Cscript%3Ealert(1)%3C/script%3E");
+  CHECK(Inspect(e, other_path.r).action == GUARD_ACTION_BLOCK);
+  // The same rule still fires on another field of the excluded request.
+  Req other_field("GET", "/api/wiki/7", "html=%3Cb%3E&title=%3Cscript%3Ealert(1)%3C/script%3E");
+  guard_verdict v = Inspect(e, other_field.r);
+  CHECK(v.action == GUARD_ACTION_BLOCK);
+  CHECK(std::string(v.target) == "query:title");
+  guard_engine_free(e);
+}
+
 TEST_CASE("a body past max_body_bytes is flagged as not fully inspected") {
   guard_engine* e = NewEngine(R"({"max_body_bytes":16})");
   std::string body(64, 'a');

@@ -61,3 +61,18 @@ TEST_CASE("malformed JSON is reported with its offset") {
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().message().find("invalid JSON at offset") != std::string_view::npos);
 }
+
+TEST_CASE("exclusions are parsed, and a bad target is named with its index") {
+  auto c = ParseConfig(R"({"exclusions":[{"rule_ids":[2001],"targets":["args:html"],"paths":["/api/wiki/*"]}]})");
+  REQUIRE(c.ok());
+  guard::request::Field html{guard::request::Target::kBodyArg, "html", "<script>"};
+  CHECK(c->exclusions.Excludes(2001, &html, "/api/wiki/7"));
+  CHECK_FALSE(c->exclusions.Excludes(2001, &html, "/api/users"));
+
+  auto bad = ParseConfig(R"({"exclusions":[{"targets":["argz:html"]}]})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() == "invalid config: /exclusions/0/targets/0: unknown target 'argz:html'");
+  auto unknown = ParseConfig(R"({"exclusions":[{"rules":[1]}]})");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().message() == "invalid config: /exclusions/0/rules: unknown field");
+}
