@@ -40,8 +40,23 @@ local function expected_lua_type(js)
   return js.type
 end
 
+-- Follows "$ref" into schema/<file>#/pointer (the config schema refers to rules.schema.json for rules).
+local function resolve(js)
+  local ref = js["$ref"]
+  if not ref then
+    return js
+  end
+  local file, pointer = ref:match("^([^#]*)#(.*)$")
+  local node = read_json(root .. "/schema/" .. file)
+  for token in pointer:gmatch("[^/]+") do
+    node = node[token]
+  end
+  return resolve(node)
+end
+
 -- Compares one JSON Schema node with one Kong field definition; returns a list of differences.
 local function compare(path, js, lua, diffs)
+  js = resolve(js)
   local function diff(what, a, b)
     diffs[#diffs + 1] = string.format("%s: %s: json=%s lua=%s", path, what, cjson.encode(a), cjson.encode(b))
   end
@@ -87,7 +102,7 @@ local function compare(path, js, lua, diffs)
     diff("pattern/match present", js.pattern ~= nil, lua.match ~= nil or lua.match_any ~= nil)
   end
   if js.type == "array" then
-    compare(path .. "[]", js.items or {}, lua.elements or {}, diffs)
+    compare(path .. "[]", resolve(js.items or {}), lua.elements or {}, diffs)
   end
   if js.type == "object" and not js.properties then
     -- a map: values as additionalProperties. Draft-04 cannot bound keys; schema.lua may (stricter is safe).

@@ -85,6 +85,17 @@ describe("guard-ai schema.lua", function()
     assert.is_not_nil(errs.config.exclusions)
   end)
 
+  it("accepts custom rules in the rules-file shape and names a bad field", function()
+    local rule = { id = 900001, category = "custom", severity = 5, paranoia = 1, targets = { "headers:x-tenant" },
+                   patterns = { "^forbidden-" }, message = "tenant blocked" }
+    local entity = assert(validate({ custom_rules = { rule } }))
+    assert.are.same({}, entity.config.custom_rules[1].transforms)
+    assert.are.equal(false, entity.config.custom_rules[1].case_sensitive)
+    rule.targets = { "argz" }
+    local _, errs = validate({ custom_rules = { rule } })
+    assert.is_not_nil(errs.config.custom_rules)
+  end)
+
   it("refuses consumer scoping (the WAF protects routes and services)", function()
     local entity, errs = validator.validate_plugin(plugin_schema, {
       name = "guard-ai", config = {}, consumer = { id = "8a2f5b3c-1d2e-4f5a-8b9c-0d1e2f3a4b5c" } })

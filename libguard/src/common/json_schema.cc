@@ -63,15 +63,108 @@ std::string JsonSnippet(const rapidjson::Value& value, size_t max_len) {
   return s;
 }
 
-absl::StatusOr<std::unique_ptr<JsonSchema>> JsonSchema::Compile(std::string_view schema_json) {
+// Serves the schemas named by "$ref": "<name>#..." from memory (they are embedded in the library).
+class JsonSchema::Provider : public rapidjson::IRemoteSchemaDocumentProvider {
+ public:
+  struct Doc {
+    std::string name;
+    rapidjson::Document raw;
+    std::unique_ptr<rapidjson::SchemaDocument> schema;
+  };
+  std::vector<std::unique_ptr<Doc>> docs;
+
+  const rapidjson::SchemaDocument* GetRemoteDocument(const char* uri, rapidjson::SizeType length) override {
+    // RapidJSON 1.1.0 (Debian 12) passes the length of the part before '#' minus one (an off-by-one in
+    // HandleRefSchema): accept the name given whole or short of its last character.
+    std::string_view asked(uri, length);
+    for (const auto& d : docs) {
+      std::string_view name = d->name;
+      if (name == asked || (name.size() == asked.size() + 1 && name.substr(0, asked.size()) == asked)) {
+        return d->schema.get();
+      }
+    }
+    return nullptr;
+  }
+};
+
+JsonSchema::JsonSchema() = default;
+JsonSchema::~JsonSchema() = default;
+
+absl::StatusOr<std::unique_ptr<JsonSchema>> JsonSchema::Compile(std::string_view schema_json,
+                                                                std::vector<Remote> remotes) {
   std::unique_ptr<JsonSchema> js(new JsonSchema());
+  js->provider_ = std::make_unique<Provider>();
+  for (const Remote& r : remotes) {
+    auto d = std::make_unique<Provider::Doc>();
+    d->name = std::string(r.name);
+    d->raw.Parse(r.json.data(), r.json.size());
+    if (d->raw.HasParseError()) {
+      return absl::InternalError(absl::StrCat("embedded JSON Schema ", std::string(r.name), " does not parse"));
+    }
+    d->schema = std::make_unique<rapidjson::SchemaDocument>(d->raw);
+    js->provider_->docs.push_back(std::move(d));
+  }
   js->schema_doc_.Parse(schema_json.data(), schema_json.size());
   if (js->schema_doc_.HasParseError()) {
     return absl::InternalError(absl::StrCat("embedded JSON Schema does not parse: ",
                                             rapidjson::GetParseError_En(js->schema_doc_.GetParseError())));
   }
-  js->schema_ = std::make_unique<rapidjson::SchemaDocument>(js->schema_doc_);
+  js->schema_ = std::make_unique<rapidjson::SchemaDocument>(js->schema_doc_, js->provider_.get());
   return js;
+}
+
+// Resolves "$ref" ("#/..." in the main schema, "<remote>#/..." in a remote one) until a plain node.
+const rapidjson::Value* JsonSchema::Resolve(const rapidjson::Value* node) const {
+  for (int hops = 0; node && node->IsObject() && hops < 8; ++hops) {
+    auto ref = node->FindMember("$ref");
+    if (ref == node->MemberEnd() || !ref->value.IsString()) return node;
+    std::string_view r(ref->value.GetString(), ref->value.GetStringLength());
+    size_t hash = r.find('#');
+    if (hash == std::string_view::npos) return nullptr;
+    const rapidjson::Value* root = &schema_doc_;
+    if (hash > 0) {
+      root = nullptr;
+      for (const auto& d : provider_->docs) {
+        if (d->name == r.substr(0, hash)) root = &d->raw;
+      }
+      if (!root) return nullptr;
+    }
+    rapidjson::Pointer p(r.data() + hash + 1, r.size() - hash - 1);
+    node = p.IsValid() ? p.Get(*root) : nullptr;
+  }
+  return node;
+}
+
+const rapidjson::Value* JsonSchema::SchemaForDocumentPath(const rapidjson::Pointer& doc_ptr) const {
+  const rapidjson::Value* node = Resolve(&schema_doc_);
+  for (size_t i = 0; node && i < doc_ptr.GetTokenCount(); ++i) {
+    const auto& tok = doc_ptr.GetTokens()[i];
+    if (tok.index != rapidjson::kPointerInvalidIndex && node->HasMember("items")) {
+      node = Resolve(&(*node)["items"]);
+      continue;
+    }
+    auto props = node->FindMember("properties");
+    if (props == node->MemberEnd()) return nullptr;
+    auto it = props->value.FindMember(rapidjson::Value(tok.name, tok.length));
+    node = it == props->value.MemberEnd() ? nullptr : Resolve(&it->value);
+  }
+  return node;
+}
+
+// The schema node an error points at: in the main document, or (for errors inside a $ref'd schema) in
+// the remote one the pointer resolves in.
+const rapidjson::Value* JsonSchema::SchemaAt(const rapidjson::Pointer& p) const {
+  if (const rapidjson::Value* v = p.Get(schema_doc_)) return v;
+  for (const auto& d : provider_->docs) {
+    if (const rapidjson::Value* v = p.Get(d->raw)) return v;
+    // RapidJSON reports pointers inside a $ref'd definition relative to that definition.
+    if (auto defs = d->raw.FindMember("definitions"); defs != d->raw.MemberEnd() && defs->value.IsObject()) {
+      for (const auto& def : defs->value.GetObject()) {
+        if (const rapidjson::Value* v = p.Get(def.value)) return v;
+      }
+    }
+  }
+  return nullptr;
 }
 
 absl::Status JsonSchema::ParseAndValidate(std::string_view json, rapidjson::Document* doc) const {
@@ -89,7 +182,12 @@ absl::Status JsonSchema::Validate(const rapidjson::Value& value) const {
   const rapidjson::Pointer doc_ptr = validator.GetInvalidDocumentPointer();
   const rapidjson::Pointer schema_ptr = validator.GetInvalidSchemaPointer();
   const rapidjson::Value* got = doc_ptr.Get(value);
-  const rapidjson::Value* schema_at = schema_ptr.Get(schema_doc_);
+  const rapidjson::Value* schema_at = SchemaAt(schema_ptr);
+  if (schema_ptr.GetTokenCount() == 0 && doc_ptr.GetTokenCount() != 0) {
+    // RapidJSON 1.1.0 loses the schema pointer inside a $ref'd remote schema: find the schema node by
+    // walking the schema along the document path instead.
+    schema_at = SchemaForDocumentPath(doc_ptr);
+  }
   static const rapidjson::Value kNull;
   std::string what = Describe(validator.GetInvalidSchemaKeyword(), schema_at ? *schema_at : kNull,
                               got ? *got : kNull);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -18,8 +19,16 @@ namespace guard::common {
 
 class JsonSchema {
  public:
-  // Parses a schema document; an invalid schema is a bug in the shipped file, reported as an error.
-  static absl::StatusOr<std::unique_ptr<JsonSchema>> Compile(std::string_view schema_json);
+  // A schema another one refers to with "$ref": "<name>#/pointer" (e.g. rules.schema.json).
+  struct Remote {
+    std::string_view name;
+    std::string_view json;
+  };
+
+  // Parses a schema document (and the remote schemas its $refs name); an invalid schema is a bug in the
+  // shipped files, reported as an error.
+  static absl::StatusOr<std::unique_ptr<JsonSchema>> Compile(std::string_view schema_json,
+                                                             std::vector<Remote> remotes = {});
 
   // Parses `json` into *doc and validates it. On failure the status message names the JSON path
   // (RFC 6901 pointer, "/" for the root) and what the schema requires there.
@@ -29,9 +38,18 @@ class JsonSchema {
   absl::Status Validate(const rapidjson::Value& value) const;
 
  private:
-  JsonSchema() = default;
+  class Provider;
+  JsonSchema();
+  const rapidjson::Value* SchemaAt(const rapidjson::Pointer& p) const;
+  const rapidjson::Value* Resolve(const rapidjson::Value* node) const;
+  const rapidjson::Value* SchemaForDocumentPath(const rapidjson::Pointer& doc_ptr) const;
+
   rapidjson::Document schema_doc_;
+  std::unique_ptr<Provider> provider_;  // declared before schema_: it must outlive it
   std::unique_ptr<rapidjson::SchemaDocument> schema_;
+
+ public:
+  ~JsonSchema();
 };
 
 // Renders a JSON value compactly (for messages); long values are cut at max_len bytes.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json_schema.h"
+#include "signatures/rules.h"
 
 namespace guard::embedded {
 std::string_view config_schema();
@@ -15,7 +16,9 @@ namespace {
 const common::JsonSchema& Schema() {
   // Compiled once per process; the embedded schema is part of the build, so failure is a build bug.
   static const std::unique_ptr<common::JsonSchema> schema = [] {
-    auto s = common::JsonSchema::Compile(embedded::config_schema());
+    // custom_rules items are "$ref": "rules.schema.json#/definitions/rule": the rule shape has one source.
+    auto s = common::JsonSchema::Compile(embedded::config_schema(),
+                                         {{"rules.schema.json", signatures::RulesSchemaJson()}});
     return s.ok() ? std::move(*s) : nullptr;
   }();
   return *schema;
@@ -59,6 +62,11 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
   auto exclusions = signatures::Exclusions::FromJson(get("exclusions"));
   if (!exclusions.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid config: ", exclusions.status().message()));
   c.exclusions = std::move(*exclusions);
+  const rapidjson::Value& custom = get("custom_rules");
+  auto custom_rules = signatures::RulesFromJson(custom, "config: custom_rules");
+  if (!custom_rules.ok()) return custom_rules.status();
+  c.custom_rules = std::move(*custom_rules);
+  c.custom_rules_json = common::JsonSnippet(custom, SIZE_MAX);
 
   if (auto q = doc.FindMember("quota"); q != doc.MemberEnd()) {
     // The schema has checked the shape; ParseQuotaConfig checks the rest (names, tiers, cost vs burst) and

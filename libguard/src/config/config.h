@@ -29,6 +29,8 @@ struct Config {
   std::vector<uint32_t> disabled_rules;
   bool verdict_headers = true;
   signatures::Exclusions exclusions;  // per-route tuning, applied to findings before scoring
+  std::vector<signatures::Rule> custom_rules;  // compiled with the core set
+  std::string custom_rules_json;                // their canonical JSON: part of the compiled-matcher cache key
   // The optional `quota` section, as quota::ParseQuotaConfig reads it (hide_client_headers is the plugin's and is
   // kept here). has_quota is set only when the section defines at least one limit: Kong fills an absent record
   // with its defaults, so an empty section means "no quotas".

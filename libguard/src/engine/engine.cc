@@ -34,11 +34,12 @@ ThreadState& LocalState() {
 // Compiling the signatures costs hundreds of milliseconds, and most plugin instances share their rule
 // options, so engines share compiled matchers: one per (paranoia level, disabled rules) while any engine
 // holds it. Taken only when an engine is built (configure), never on the request path.
-absl::StatusOr<std::shared_ptr<const signatures::Matcher>> SharedMatcher(const signatures::CompileOptions& opts) {
-  using Key = std::tuple<int, std::vector<uint32_t>>;
+absl::StatusOr<std::shared_ptr<const signatures::Matcher>> SharedMatcher(const signatures::CompileOptions& opts,
+                                                                         const config::Config& cfg) {
+  using Key = std::tuple<int, std::vector<uint32_t>, std::string>;
   static std::mutex mu;
   static std::map<Key, std::weak_ptr<const signatures::Matcher>> cache;
-  Key key{opts.paranoia_level, opts.disabled_rules};
+  Key key{opts.paranoia_level, opts.disabled_rules, cfg.custom_rules_json};
   std::sort(std::get<1>(key).begin(), std::get<1>(key).end());
 
   std::lock_guard<std::mutex> lock(mu);
@@ -47,8 +48,22 @@ absl::StatusOr<std::shared_ptr<const signatures::Matcher>> SharedMatcher(const s
   }
   auto rules = signatures::ParseRules(signatures::CoreRulesJson());
   if (!rules.ok()) return absl::InternalError(absl::StrCat("core rules: ", rules.status().message()));
+  for (const signatures::Rule& r : cfg.custom_rules) {
+    for (const signatures::Rule& core : rules->rules) {
+      if (core.id == r.id) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid config: custom_rules: rule ", r.id, ": id already used by a core rule"));
+      }
+    }
+    rules->rules.push_back(r);
+  }
   auto compiled = signatures::Matcher::Compile(*rules, opts);
-  if (!compiled.ok()) return compiled.status();
+  if (!compiled.ok()) {
+    // The core set compiles (a test proves it): a failure here is the config's custom rules.
+    return cfg.custom_rules.empty() ? compiled.status()
+                                    : absl::InvalidArgumentError(absl::StrCat(
+                                          "invalid config: custom_rules: ", compiled.status().message()));
+  }
   std::shared_ptr<const signatures::Matcher> m = std::move(*compiled);
   for (auto it = cache.begin(); it != cache.end();) {  // drop entries whose matcher is gone
     it = it->second.expired() ? cache.erase(it) : std::next(it);
@@ -69,7 +84,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
   signatures::CompileOptions opts;
   opts.paranoia_level = e->config_.paranoia_level;
   opts.disabled_rules = e->config_.disabled_rules;
-  auto matcher = SharedMatcher(opts);
+  auto matcher = SharedMatcher(opts, e->config_);
   if (!matcher.ok()) return matcher.status();
   e->matcher_ = std::move(*matcher);
   e->protocol_ = std::make_unique<protocol::Checker>(opts.paranoia_level, opts.disabled_rules);

@@ -114,21 +114,18 @@ bool ParseCategory(std::string_view name, guard_category* out) {
 }
 
 std::string_view CoreRulesJson() { return embedded::core_rules(); }
+std::string_view RulesSchemaJson() { return embedded::rules_schema(); }
 
-absl::StatusOr<RuleSet> ParseRules(std::string_view rules_json) {
-  rapidjson::Document doc;
-  if (absl::Status st = Schema().ParseAndValidate(rules_json, &doc); !st.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid rules: ", st.message()));
-  }
-  RuleSet set;
-  set.version = doc["version"].GetString();
-  for (const auto& jr : doc["rules"].GetArray()) {
+absl::StatusOr<std::vector<Rule>> RulesFromJson(const rapidjson::Value& array, std::string_view what) {
+  std::vector<Rule> rules;
+  for (const auto& jr : array.GetArray()) {
     Rule r;
     r.id = jr["id"].GetUint();
-    auto fail = [&](std::string_view what) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid rules: rule ", r.id, ": ", common::ToAbsl(what)));
+    auto fail = [&](std::string_view problem) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid ", common::ToAbsl(what), ": rule ", r.id, ": ", common::ToAbsl(problem)));
     };
-    for (const Rule& seen : set.rules) {
+    for (const Rule& seen : rules) {
       if (seen.id == r.id) return fail("duplicate rule id");
     }
     if (!ParseCategory(jr["category"].GetString(), &r.category)) return fail("unknown category");
@@ -150,8 +147,21 @@ absl::StatusOr<RuleSet> ParseRules(std::string_view rules_json) {
     for (const auto& jp : jr["patterns"].GetArray()) r.patterns.emplace_back(jp.GetString(), jp.GetStringLength());
     if (auto it = jr.FindMember("case_sensitive"); it != jr.MemberEnd()) r.case_sensitive = it->value.GetBool();
     r.message = jr["message"].GetString();
-    set.rules.push_back(std::move(r));
+    rules.push_back(std::move(r));
   }
+  return rules;
+}
+
+absl::StatusOr<RuleSet> ParseRules(std::string_view rules_json) {
+  rapidjson::Document doc;
+  if (absl::Status st = Schema().ParseAndValidate(rules_json, &doc); !st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid rules: ", st.message()));
+  }
+  RuleSet set;
+  set.version = doc["version"].GetString();
+  auto rules = RulesFromJson(doc["rules"], "rules");
+  if (!rules.ok()) return rules.status();
+  set.rules = std::move(*rules);
   return set;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "rapidjson/document.h"
 #include "guard.h"
 #include "request/fields.h"
 #include "transforms/transforms.h"
@@ -53,8 +54,13 @@ struct RuleSet {
 // Parses and validates a rules file. Errors name the JSON path (e.g. /rules/3/severity) or the rule id.
 absl::StatusOr<RuleSet> ParseRules(std::string_view rules_json);
 
-// The core rule set compiled into the library.
+// Converts an array of rule objects that already passed schema validation (e.g. the config's
+// custom_rules); `what` names the source in errors ("rules", "config").
+absl::StatusOr<std::vector<Rule>> RulesFromJson(const rapidjson::Value& array, std::string_view what);
+
+// The core rule set compiled into the library, and the schema rules files follow.
 std::string_view CoreRulesJson();
+std::string_view RulesSchemaJson();
 
 // Category name <-> enum, as in guard.h.
 std::string_view CategoryName(guard_category c);

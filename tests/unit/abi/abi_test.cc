@@ -190,6 +190,30 @@ TEST_CASE("exclusions stop a rule on one field and path only") {
   guard_engine_free(e);
 }
 
+TEST_CASE("custom rules from the config are compiled with the core set") {
+  const char* cfg = R"({"custom_rules":[{"id":900001,"category":"custom","severity":5,"paranoia":1,
+      "targets":["headers:x-tenant"],"patterns":["^forbidden-"],"message":"tenant blocked"}]})";
+  guard_engine* e = NewEngine(cfg);
+  Req q("GET", "/", "");
+  q.H("X-Tenant", "forbidden-acme");
+  guard_verdict v = Inspect(e, q.r);
+  CHECK(v.action == GUARD_ACTION_BLOCK);
+  CHECK(std::string(v.category) == "custom");
+  CHECK(v.rule_ids[0] == 900001u);
+  guard_engine_free(e);
+
+  char err[256];
+  guard_engine* none = nullptr;
+  const char* clash = R"({"custom_rules":[{"id":1001,"category":"custom","severity":5,"paranoia":1,
+      "targets":["args"],"patterns":["x"],"message":"m"}]})";
+  CHECK(guard_engine_new(clash, std::strlen(clash), &none, err, sizeof err) == GUARD_ECONFIG);
+  CHECK(std::string(err) == "invalid config: custom_rules: rule 1001: id already used by a core rule");
+  const char* bad_pattern = R"({"custom_rules":[{"id":900002,"category":"custom","severity":5,"paranoia":1,
+      "targets":["args"],"patterns":["(a)\\1"],"message":"m"}]})";
+  CHECK(guard_engine_new(bad_pattern, std::strlen(bad_pattern), &none, err, sizeof err) == GUARD_ECONFIG);
+  CHECK(std::string(err).rfind("invalid config: custom_rules: rule 900002: pattern", 0) == 0);
+}
+
 TEST_CASE("a body past max_body_bytes is flagged as not fully inspected") {
   guard_engine* e = NewEngine(R"({"max_body_bytes":16})");
   std::string body(64, 'a');

@@ -76,3 +76,21 @@ TEST_CASE("exclusions are parsed, and a bad target is named with its index") {
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().message() == "invalid config: /exclusions/0/rules: unknown field");
 }
+
+TEST_CASE("custom rules are validated against the rules schema they reference") {
+  auto c = ParseConfig(R"({"custom_rules":[{"id":900001,"category":"custom","severity":5,"paranoia":1,
+      "targets":["headers:x-tenant"],"patterns":["forbidden-tenant"],"message":"tenant blocked"}]})");
+  REQUIRE(c.ok());
+  REQUIRE(c->custom_rules.size() == 1);
+  CHECK(c->custom_rules[0].id == 900001);
+  CHECK(c->custom_rules[0].targets[0].name == "x-tenant");
+
+  auto bad = ParseConfig(R"({"custom_rules":[{"id":900001,"category":"evil","severity":5,"paranoia":1,
+      "targets":["args"],"patterns":["x"],"message":"m"}]})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(std::string(bad.status().message()).rfind("invalid config: /custom_rules/0/category: must be one of", 0) == 0);
+  auto missing = ParseConfig(R"({"custom_rules":[{"id":900001,"category":"custom","severity":5,"paranoia":1,
+      "targets":["args"],"message":"m"}]})");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message() == "invalid config: /custom_rules/0: missing required field 'patterns'");
+}

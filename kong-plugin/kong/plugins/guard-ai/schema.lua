@@ -82,6 +82,41 @@ local quota = {
   },
 }
 
+-- A custom rule: the rule object of schema/rules.schema.json (#/definitions/rule), which the JSON config
+-- schema references; libguard validates custom rules against that same definition.
+local RULE_TARGETS = { "method", "path", "args", "args_names", "query", "query_names", "headers", "header_names",
+                       "cookies", "cookie_names", "body_args", "body_args_names", "files", "file_content", "xml",
+                       "body" }
+local target_patterns = { "^custom_headers$" }
+for _, t in ipairs(RULE_TARGETS) do
+  target_patterns[#target_patterns + 1] = "^" .. t .. "$"
+  target_patterns[#target_patterns + 1] = "^" .. t .. ":[a-z0-9_.$%[%]-]+$"
+end
+
+local custom_rule = {
+  type = "record",
+  fields = {
+    { id = { type = "integer", required = true, between = { 1, 4294967295 } } },
+    { category = { type = "string", required = true,
+                   one_of = { "sqli", "xss", "cmdi", "traversal", "rfi", "ssrf", "xxe", "ssti", "jndi", "nosqli",
+                              "ldapi", "crlf", "code", "scanner", "protocol", "behaviour", "custom" } } },
+    { severity = { type = "integer", required = true, between = { 1, 10 } } },
+    { paranoia = { type = "integer", required = true, between = { 1, 4 } } },
+    { targets = { type = "set", required = true, len_min = 1,
+                  elements = { type = "string", match_any = { patterns = target_patterns,
+                                                              err = "expected a rule target such as args, headers:user-agent or custom_headers" } } } },
+    { transforms = { type = "set", required = true, default = {},
+                     elements = { type = "string",
+                                  one_of = { "urlDecode", "urlDecodeUni", "htmlEntityDecode", "utf8Normalize",
+                                             "lowercase", "replaceComments", "compressWhitespace", "removeComments",
+                                             "normalizePath", "removeNulls", "base64Decode", "cmdLine" } } } },
+    { patterns = { type = "array", required = true, len_min = 1, elements = { type = "string", len_min = 1 } } },
+    { case_sensitive = { type = "boolean", required = true, default = false } },
+    { message = { type = "string", required = true, len_min = 1, len_max = 200 } },
+    { tags = { type = "array", elements = { type = "string" } } },
+  },
+}
+
 return {
   name = "guard-ai",
   fields = {
@@ -118,6 +153,8 @@ return {
                              { paths = { type = "array", required = true, default = {},
                                          elements = { type = "string", len_min = 1, len_max = 512 } } },
                            } } } },
+          { custom_rules = { description = "Rules added to the core set for this plugin instance (shape: schema/rules.schema.json).",
+                             type = "array", required = true, default = {}, elements = custom_rule } },
           { verdict_headers = { description = "Add X-Guard-* headers to responses of inspected requests.",
                                 type = "boolean", required = true, default = true } },
           { quota = quota },
