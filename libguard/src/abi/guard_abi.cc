@@ -36,6 +36,19 @@ int Fail(char* errbuf, size_t errlen, int code, const absl::Status& st) {
   return Fail(errbuf, errlen, code, guard::common::ToStd(st.message()));
 }
 
+// The handlers of every entry point's function-try-block: whatever an engine throws becomes a status
+// code and a message in the caller's buffer.
+#define GUARD_ABI_CATCH(errbuf, errlen)                                  \
+  catch (const std::bad_alloc&) {                                        \
+    return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");          \
+  }                                                                      \
+  catch (const std::exception& e) {                                      \
+    return Fail(errbuf, errlen, GUARD_EINTERNAL, e.what());              \
+  }                                                                      \
+  catch (...) {                                                          \
+    return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error"); \
+  }
+
 bool ValidStr(const guard_str& s) { return s.ptr != nullptr || s.len == 0; }
 
 std::string ToString(const guard_str& s) { return s.len ? std::string(s.ptr, s.len) : std::string(); }
@@ -77,11 +90,7 @@ GUARD_API int guard_node_init(size_t shm_bytes, char* errbuf, size_t errlen) try
   }
   SetError(errbuf, errlen, "");
   return GUARD_OK;
-} catch (const std::bad_alloc&) {
-  return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");
-} catch (...) {
-  return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error");
-}
+} GUARD_ABI_CATCH(errbuf, errlen)
 
 GUARD_API int guard_engine_new(const char* config_json, size_t config_len, guard_engine** out, char* errbuf,
                                size_t errlen) {
@@ -112,13 +121,7 @@ GUARD_API int guard_engine_new_v2(const char* config_json, size_t config_len, co
   }
   *out = new guard_engine{std::move(*engine)};
   return GUARD_OK;
-} catch (const std::bad_alloc&) {
-  return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");
-} catch (const std::exception& e) {
-  return Fail(errbuf, errlen, GUARD_EINTERNAL, e.what());
-} catch (...) {
-  return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error");
-}
+} GUARD_ABI_CATCH(errbuf, errlen)
 
 GUARD_API void guard_engine_free(guard_engine* engine) { delete engine; }
 
@@ -132,13 +135,7 @@ GUARD_API int guard_inspect(const guard_engine* engine, const guard_request* req
   absl::Status st = engine->impl->Inspect(*request, verdict);
   if (!st.ok()) return Fail(errbuf, errlen, GUARD_EINTERNAL, st);
   return GUARD_OK;
-} catch (const std::bad_alloc&) {
-  return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");
-} catch (const std::exception& e) {
-  return Fail(errbuf, errlen, GUARD_EINTERNAL, e.what());
-} catch (...) {
-  return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error");
-}
+} GUARD_ABI_CATCH(errbuf, errlen)
 
 GUARD_API int guard_engine_quota_status(const guard_engine* engine, guard_quota_status* out, char* errbuf,
                                         size_t errlen) try {
@@ -181,11 +178,7 @@ GUARD_API int guard_engine_quota_status(const guard_engine* engine, guard_quota_
     CopyCut(out->last_error, sizeof out->last_error, ss.last_error);
   }
   return GUARD_OK;
-} catch (const std::bad_alloc&) {
-  return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");
-} catch (...) {
-  return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error");
-}
+} GUARD_ABI_CATCH(errbuf, errlen)
 
 GUARD_API const char* guard_period_name(int period) {
   if (period < 0 || period >= GUARD_PERIOD_COUNT) return "";
@@ -203,11 +196,7 @@ GUARD_API int guard_rules_check(const char* rules_json, size_t rules_len, char* 
   if (!matcher.ok()) return Fail(errbuf, errlen, GUARD_ERULES, matcher.status());
   SetError(errbuf, errlen, "");
   return GUARD_OK;
-} catch (const std::bad_alloc&) {
-  return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");
-} catch (...) {
-  return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error");
-}
+} GUARD_ABI_CATCH(errbuf, errlen)
 
 GUARD_API const char* guard_category_name(int category) {
   // Points into a static table of string literals, so returning .data() is NUL-terminated.
