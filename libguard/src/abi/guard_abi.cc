@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/absl_compat.h"
+#include "common/fixed_string.h"
 #include "engine/engine.h"
 #include "engine/node_table.h"
 #include "quota/limits.h"
@@ -20,12 +21,9 @@ struct guard_engine {
 
 namespace {
 
-void SetError(char* errbuf, size_t errlen, std::string_view msg) {
-  if (!errbuf || errlen == 0) return;
-  size_t n = std::min(msg.size(), errlen - 1);
-  std::memcpy(errbuf, msg.data(), n);
-  errbuf[n] = '\0';
-}
+using guard::common::CopyCut;
+
+void SetError(char* errbuf, size_t errlen, std::string_view msg) { CopyCut(errbuf, errlen, msg); }
 
 int Fail(char* errbuf, size_t errlen, int code, std::string_view msg) {
   SetError(errbuf, errlen, msg);
@@ -52,12 +50,6 @@ int Fail(char* errbuf, size_t errlen, int code, const absl::Status& st) {
 bool ValidStr(const guard_str& s) { return s.ptr != nullptr || s.len == 0; }
 
 std::string ToString(const guard_str& s) { return s.len ? std::string(s.ptr, s.len) : std::string(); }
-
-void CopyCut(char* dst, size_t cap, std::string_view s) {
-  size_t n = std::min(s.size(), cap - 1);
-  std::memcpy(dst, s.data(), n);
-  dst[n] = '\0';
-}
 
 bool ValidRequest(const guard_request* r) {
   if (!ValidStr(r->method) || !ValidStr(r->path) || !ValidStr(r->query) || !ValidStr(r->body) ||

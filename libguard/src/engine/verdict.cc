@@ -3,20 +3,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/fixed_string.h"
 #include "common/incident_id.h"
 #include "signatures/rules.h"
 
 namespace guard::engine {
-namespace {
-
-// Copies s into a fixed buffer, cutting it and always NUL-terminating.
-void CopyCut(char* dst, size_t cap, std::string_view s) {
-  size_t n = std::min(s.size(), cap - 1);
-  std::memcpy(dst, s.data(), n);
-  dst[n] = '\0';
-}
-
-}  // namespace
+using common::CopyCut;
 
 void ClearVerdict(guard_verdict* v) { std::memset(v, 0, sizeof *v); }
 
