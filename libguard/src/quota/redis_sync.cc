@@ -17,43 +17,117 @@ namespace guard::quota {
 
 namespace {
 
-// Adds ARGV[1] tokens to the GCRA bucket of every window in KEYS and returns how far each is owed beyond Redis'
-// now, in microseconds. Window i has interval ARGV[2i] and tau ARGV[2i+1] (microseconds). Microseconds keep every
-// number below 2^53, where Lua's doubles are exact. Nothing is refused here: the requests already happened on
-// some node, and counting them all is what charges overshoot back.
-constexpr char kBucketScript[] = R"lua(
+// One sync round of one node, for all its counted keys, in one call (one Redis Cluster slot: every key below
+// carries the hash tag {<ns>}).
+//   KEYS[1]      the live-node sorted set (member: node id, score: Redis ms of its last round)
+//   KEYS[1 + p]  the bucket hash of period p (1 = second ... 6 = year): field = key hex, value = TAT in µs of
+//                Redis' TIME. Fields starting with '_' are bookkeeping: _exp (the hash's expiry, Redis ms),
+//                _sweep (last sweep, ms), _cur (sweep cursor), _new (fields created since the last sweep).
+//   ARGV         node id, live ttl ms, housekeeping (0/1), then per counted key:
+//                field, count, window count, then per window: period index p, interval µs.
+// Adds each key's count to the GCRA bucket of each of its windows, never refusing (the requests already
+// happened on some node; counting them all is what charges overshoot back), and returns
+// {live nodes, owed µs of every window of every key, in ARGV order}.
+// Commands: TIME, ZADD, ZCOUNT, and per period touched one HMGET and one HSET. Housekeeping (the caller asks at
+// most once a second): ZREMRANGEBYSCORE + PEXPIRE on the node set. Per bucket hash: PEXPIRE only when a
+// bucket's debt outlives the hash's expiry (the expiry is then pushed 60 s further), and at most once a second
+// (cluster-wide) a bounded HSCAN + HDEL that removes full buckets (TAT <= now: the same as an expired key).
+// Microseconds keep every number below 2^53, where Lua's doubles are exact.
+constexpr char kRoundScript[] = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local count = tonumber(ARGV[1])
-local out = {}
-for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[2 * i])
-  local tau = tonumber(ARGV[2 * i + 1])
-  local tat = tonumber(redis.call('GET', key) or '0')
-  if tat < now then tat = now end
-  if count > 0 then
-    tat = tat + count * interval
-    redis.call('SET', key, string.format('%d', tat), 'PX', math.floor((tat - now) / 1000) + 1000)
+local now_ms = math.floor(now / 1000)
+local ttl = tonumber(ARGV[2])
+local added = redis.call('ZADD', KEYS[1], now_ms, ARGV[1])
+if ARGV[3] == '1' then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - ttl) end
+if ARGV[3] == '1' or added == 1 then redis.call('PEXPIRE', KEYS[1], ttl * 2) end
+local live = redis.call('ZCOUNT', KEYS[1], string.format('(%d', now_ms - ttl), '+inf')
+
+local per = {}
+local i = 4
+while i <= #ARGV do
+  local nw = tonumber(ARGV[i + 2])
+  for w = 1, nw do
+    local p = tonumber(ARGV[i + 1 + 2 * w])
+    local g = per[p]
+    if not g then g = {list = {}, tat = {}, touched = {}}; per[p] = g end
+    if not g.touched[ARGV[i]] then g.touched[ARGV[i]] = true; g.list[#g.list + 1] = ARGV[i] end
   end
-  out[i] = tat - now
+  i = i + 3 + 2 * nw
+end
+for p, g in pairs(per) do
+  local n = #g.list
+  g.list[n + 1] = '_exp'; g.list[n + 2] = '_sweep'; g.list[n + 3] = '_cur'; g.list[n + 4] = '_new'
+  local v = redis.call('HMGET', KEYS[1 + p], unpack(g.list))
+  g.created = 0
+  for j = 1, n do
+    if v[j] then g.tat[g.list[j]] = tonumber(v[j]) else g.tat[g.list[j]] = 0; g.created = g.created + 1 end
+  end
+  g.exp = tonumber(v[n + 1] or '0'); g.sweep = tonumber(v[n + 2] or '0')
+  g.cur = v[n + 3] or '0'; g.new = tonumber(v[n + 4] or '0')
+  g.n = n; g.need = 0
+end
+
+local out = {live}
+i = 4
+while i <= #ARGV do
+  local f = ARGV[i]
+  local count = tonumber(ARGV[i + 1])
+  local nw = tonumber(ARGV[i + 2])
+  for w = 1, nw do
+    local g = per[tonumber(ARGV[i + 1 + 2 * w])]
+    local tat = g.tat[f]
+    if tat < now then tat = now end
+    tat = tat + count * tonumber(ARGV[i + 2 + 2 * w])
+    g.tat[f] = tat
+    if tat - now > g.need then g.need = tat - now end
+    out[#out + 1] = tat - now
+  end
+  i = i + 3 + 2 * nw
+end
+
+for p, g in pairs(per) do
+  local key = KEYS[1 + p]
+  local args = {}
+  for j = 1, g.n do
+    local f = g.list[j]
+    args[#args + 1] = f; args[#args + 1] = string.format('%d', g.tat[f])
+  end
+  local need_ms = math.floor(g.need / 1000) + 1000
+  local new_exp = nil
+  if now_ms + need_ms > g.exp then new_exp = now_ms + need_ms + 60000 end
+  local sweep = now_ms - g.sweep >= 1000
+  local fresh = g.new + g.created
+  if new_exp then args[#args + 1] = '_exp'; args[#args + 1] = string.format('%d', new_exp) end
+  if sweep then
+    local c = redis.call('HSCAN', key, g.cur, 'COUNT', math.min(20000, math.max(1000, 2 * fresh)))
+    local dels = {}
+    for j = 1, #c[2], 2 do
+      local f = c[2][j]
+      if string.sub(f, 1, 1) ~= '_' and not g.touched[f] and tonumber(c[2][j + 1]) <= now then dels[#dels + 1] = f end
+    end
+    for j = 1, #dels, 4000 do
+      redis.call('HDEL', key, unpack(dels, j, math.min(#dels, j + 3999)))
+    end
+    args[#args + 1] = '_sweep'; args[#args + 1] = string.format('%d', now_ms)
+    args[#args + 1] = '_cur'; args[#args + 1] = c[1]
+    args[#args + 1] = '_new'; args[#args + 1] = '0'
+  elseif g.created > 0 then
+    args[#args + 1] = '_new'; args[#args + 1] = string.format('%d', fresh)
+  end
+  if #args > 0 then redis.call('HSET', key, unpack(args)) end
+  if new_exp then redis.call('PEXPIRE', key, new_exp - now_ms) end
 end
 return out
-)lua";
-
-// Marks ARGV[1] (the node id) alive, forgets nodes silent for ARGV[2] ms, returns the live count.
-constexpr char kHeartbeatScript[] = R"lua(
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
-redis.call('PEXPIRE', KEYS[1], ttl * 2)
-return redis.call('ZCARD', KEYS[1])
 )lua";
 
 constexpr size_t kTableSlots = 8192;   // distinct keys a worker can count per round
 constexpr size_t kTableProbe = 32;
 constexpr size_t kMaxBacklog = 65536;  // keys kept across failed rounds
+// Bucket windows per script call: keeps Lua's unpack() below its 8000-value stack limit and bounds the time
+// one call holds Redis. A round is ceil(windows / 2000) calls: one, unless a round carries over 2000 windows.
+constexpr size_t kMaxWindowsPerCall = 2000;
+constexpr uint64_t kHousekeepingNs = kNsPerSecond;  // node-set cleanup at most once a second per node
 
 // Incremented in every forked child, so that a process knows its sync thread (if any) was its parent's.
 std::atomic<uint64_t> g_fork_gen{0};
@@ -73,7 +147,6 @@ uint64_t MonoNs() {
 
 timeval Tv(uint32_t ms) { return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000) * 1000}; }
 
-std::string_view PeriodOf(const Tier& t, size_t i) { return PeriodName(t.windows[i].period); }
 
 struct Reply {
   redisReply* r = nullptr;
@@ -114,6 +187,10 @@ absl::StatusOr<std::unique_ptr<RedisSync>> RedisSync::Create(Options options, co
 RedisSync::RedisSync(Options options, const BucketTable* table, std::string ns)
     : options_(std::move(options)), table_(table), ns_(std::move(ns)) {
   nodes_key_ = absl::StrCat(options_.config.prefix, ":{", ns_, "}:nodes");
+  for (size_t p = 0; p < kPeriodCount; ++p) {
+    const std::string_view name = PeriodName(static_cast<Period>(p));
+    hash_keys_[p] = absl::StrCat(options_.config.prefix, ":{", ns_, "}:", absl::string_view(name.data(), name.size()));
+  }
   tables_[0] = std::make_unique<Table>();
   tables_[1] = std::make_unique<Table>();
   fallback_nodes_.store(std::max<uint32_t>(1, options_.config.expected_nodes));
@@ -264,10 +341,9 @@ absl::Status RedisSync::Connect() {
   absl::StatusOr<std::string> r;
   if (!c.password.empty() && !(r = command({"AUTH", c.password})).ok()) return Disconnect(), r.status();
   if (c.database != 0 && !(r = command({"SELECT", std::to_string(c.database)})).ok()) return Disconnect(), r.status();
-  if (!(r = command({"SCRIPT", "LOAD", kBucketScript})).ok()) return Disconnect(), r.status();
-  bucket_sha_ = *r;
-  if (!(r = command({"SCRIPT", "LOAD", kHeartbeatScript})).ok()) return Disconnect(), r.status();
-  heartbeat_sha_ = *r;
+  if (!(r = command({"SCRIPT", "LOAD", kRoundScript})).ok()) return Disconnect(), r.status();
+  round_sha_ = *r;
+  housekeeping_due_ = true;  // a fresh connection (maybe a restarted Redis): clean up and set TTLs at once
   return absl::OkStatus();
 }
 
@@ -302,37 +378,57 @@ absl::Status RedisSync::Round() {
     if (auto st = Connect(); !st.ok()) return keep(st);
   }
 
-  // One pipelined round trip: the heartbeat, then one script call per key (one hash slot each).
+  // One script call carries every counted key (all windows, all periods) and the heartbeat; only a round with
+  // more than kMaxWindowsPerCall windows is split, into calls pipelined in one round trip. All keys share the
+  // hash tag {<ns>}: one Redis Cluster slot per plugin instance.
   const uint32_t ttl_ms = std::max<uint32_t>(3 * options_.config.interval_ms, 1000);
+  const uint64_t mono = MonoNs();
+  const bool housekeeping = housekeeping_due_ || mono - last_housekeeping_ns_ >= kHousekeepingNs;
+  std::vector<std::pair<size_t, size_t>> calls;  // [begin, end) of batch
   {
-    const std::string ttl = std::to_string(ttl_ms);
-    const char* argv[] = {"EVALSHA", heartbeat_sha_.c_str(), "1", nodes_key_.c_str(), options_.node_id.c_str(),
-                          ttl.c_str()};
-    const size_t lens[] = {7, heartbeat_sha_.size(), 1, nodes_key_.size(), options_.node_id.size(), ttl.size()};
-    redisAppendCommandArgv(conn_, 6, argv, lens);
+    size_t begin = 0, windows = 0;
+    for (size_t k = 0; k < batch.size(); ++k) {
+      const size_t n = batch[k].tier->windows.size();
+      if (k > begin && windows + n > kMaxWindowsPerCall) {
+        calls.emplace_back(begin, k);
+        begin = k;
+        windows = 0;
+      }
+      windows += n;
+    }
+    calls.emplace_back(begin, batch.size());  // also the heartbeat-only call of an idle round
   }
-  for (const Pending& p : batch) {
-    char hex[32];
-    ToHex(p.key, hex);
-    const size_t n = p.tier->windows.size();
-    std::vector<std::string> args;
-    args.reserve(4 + 3 * n);
+  const std::string ttl = std::to_string(ttl_ms);
+  std::vector<std::string> args;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (size_t c = 0; c < calls.size(); ++c) {
+    args.clear();
     args.push_back("EVALSHA");
-    args.push_back(bucket_sha_);
-    args.push_back(std::to_string(n));
-    for (size_t i = 0; i < n; ++i) {
-      args.push_back(absl::StrCat(options_.config.prefix, ":{", ns_, ":", absl::string_view(hex, 32), "}:",
-                                  absl::string_view(PeriodOf(*p.tier, i).data(), PeriodOf(*p.tier, i).size())));
+    args.push_back(round_sha_);
+    args.push_back(std::to_string(1 + kPeriodCount));
+    args.push_back(nodes_key_);
+    for (const std::string& h : hash_keys_) args.push_back(h);
+    args.push_back(options_.node_id);
+    args.push_back(ttl);
+    args.push_back(housekeeping && c == 0 ? "1" : "0");
+    for (size_t k = calls[c].first; k < calls[c].second; ++k) {
+      const Pending& p = batch[k];
+      char hex[32];
+      ToHex(p.key, hex);
+      args.emplace_back(hex, 32);
+      args.push_back(std::to_string(p.count));
+      const size_t n = p.tier->windows.size();
+      args.push_back(std::to_string(n));
+      for (size_t i = 0; i < n; ++i) {
+        const Rate& r = p.tier->rates[i];
+        const uint64_t interval_us = r.interval_ns / 1000 + (r.interval_ns % 1000 != 0);
+        args.push_back(std::to_string(1 + static_cast<size_t>(p.tier->windows[i].period)));
+        args.push_back(std::to_string(interval_us));
+      }
     }
-    args.push_back(std::to_string(p.count));
-    for (size_t i = 0; i < n; ++i) {
-      const Rate& r = p.tier->rates[i];
-      const uint64_t interval_us = r.interval_ns / 1000 + (r.interval_ns % 1000 != 0);
-      args.push_back(std::to_string(interval_us));
-      args.push_back(std::to_string(interval_us * r.burst));
-    }
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
+    argv.clear();
+    lens.clear();
     for (const auto& a : args) {
       argv.push_back(a.data());
       lens.push_back(a.size());
@@ -340,45 +436,52 @@ absl::Status RedisSync::Round() {
     redisAppendCommandArgv(conn_, static_cast<int>(argv.size()), argv.data(), lens.data());
   }
 
-  Reply hb;
-  if (redisGetReply(conn_, reinterpret_cast<void**>(&hb.r)) != REDIS_OK || hb.r == nullptr) {
-    return keep(absl::UnavailableError(absl::StrCat("redis: ", conn_->errstr)));
-  }
-  if (hb.r->type == REDIS_REPLY_ERROR) return keep(absl::UnavailableError(absl::StrCat("redis: ", hb.r->str)));
-  const uint32_t nodes = hb.r->type == REDIS_REPLY_INTEGER ? static_cast<uint32_t>(hb.r->integer) : 0;
-
   // Replies arrive in order; the local buckets are raised as they come.
   std::vector<Pending> unsent;
   std::string error;
   const uint64_t now = MonoNs();
   uint64_t synced = 0;
-  for (size_t k = 0; k < batch.size(); ++k) {
+  uint32_t nodes = 0;
+  for (size_t c = 0; c < calls.size(); ++c) {
+    const auto [begin, end] = calls[c];
     Reply rep;
     if (redisGetReply(conn_, reinterpret_cast<void**>(&rep.r)) != REDIS_OK || rep.r == nullptr) {
-      // The connection broke mid-batch: whether the rest was applied is unknown. Re-sending could count twice,
+      // The connection broke mid-round: whether the rest was applied is unknown. Re-sending could count twice,
       // dropping could count never; we re-send (over-counting only makes the cluster stricter).
-      unsent.assign(batch.begin() + static_cast<std::ptrdiff_t>(k), batch.end());
+      unsent.insert(unsent.end(), batch.begin() + static_cast<std::ptrdiff_t>(begin), batch.end());
       error = absl::StrCat("redis: ", conn_->errstr);
       break;
     }
-    const size_t n = batch[k].tier->windows.size();
-    if (rep.r->type != REDIS_REPLY_ARRAY || rep.r->elements != n) {
-      // NOSCRIPT (Redis restarted) or another error: this key was not applied; retry it after reconnecting.
-      unsent.push_back(batch[k]);
+    size_t expected = 1;
+    for (size_t k = begin; k < end; ++k) expected += batch[k].tier->windows.size();
+    if (rep.r->type != REDIS_REPLY_ARRAY || rep.r->elements != expected) {
+      // NOSCRIPT (Redis restarted): these keys were not applied; retry them after reconnecting. Another error
+      // reply is treated the same way (if part of it was applied, re-sending over-counts: stricter, never looser).
+      unsent.insert(unsent.end(), batch.begin() + static_cast<std::ptrdiff_t>(begin),
+                    batch.begin() + static_cast<std::ptrdiff_t>(end));
       if (error.empty()) error = rep.r->type == REDIS_REPLY_ERROR ? std::string("redis: ") + rep.r->str : "redis: bad reply";
       continue;
     }
-    uint64_t owed[kSlotWindows] = {};
-    for (size_t i = 0; i < n; ++i) {
-      const long long us = rep.r->element[i]->type == REDIS_REPLY_INTEGER ? rep.r->element[i]->integer : 0;
-      owed[i] = us > 0 ? static_cast<uint64_t>(us) * 1000 : 0;
+    if (rep.r->element[0]->type == REDIS_REPLY_INTEGER) nodes = static_cast<uint32_t>(rep.r->element[0]->integer);
+    size_t e = 1;
+    for (size_t k = begin; k < end; ++k) {
+      const size_t n = batch[k].tier->windows.size();
+      uint64_t owed[kSlotWindows] = {};
+      for (size_t i = 0; i < n; ++i, ++e) {
+        const long long us = rep.r->element[e]->type == REDIS_REPLY_INTEGER ? rep.r->element[e]->integer : 0;
+        owed[i] = us > 0 ? static_cast<uint64_t>(us) * 1000 : 0;
+      }
+      table_->RaiseTo(batch[k].key, n, now, owed);
+      ++synced;
     }
-    table_->RaiseTo(batch[k].key, n, now, owed);
-    ++synced;
   }
   if (!error.empty()) {
     batch.swap(unsent);
     return keep(absl::UnavailableError(error));
+  }
+  if (housekeeping) {
+    housekeeping_due_ = false;
+    last_housekeeping_ns_ = mono;
   }
 
   if (nodes > 0) fallback_nodes_.store(nodes, std::memory_order_relaxed);

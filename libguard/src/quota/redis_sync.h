@@ -2,20 +2,24 @@
 //
 // The hot path never waits on Redis. Each worker process counts, per key, the tokens it admitted locally
 // (Record: two uncontended atomic adds into a process-local table). A background thread, started lazily by the
-// first check in the process (EnsureStarted; never at library load, never in the nginx master) with every signal blocked, wakes every
-// interval_ms and in one pipelined round trip:
-//   - sends each key's count to Redis, where one Lua script (EVALSHA) adds it to the key's GCRA buckets (TAT in
-//     microseconds of Redis' own clock, so node clocks never need to agree) and returns how far each bucket is
-//     owed beyond Redis' now;
-//   - heartbeats the node into a sorted set and reads the number of live nodes;
-//   - raises the node's shared-memory buckets to at least the cluster's debt (BucketTable::RaiseTo).
+// first check in the process (EnsureStarted; never at library load, never in the nginx master) with every signal
+// blocked, wakes every interval_ms and sends ONE script call (EVALSHA) for the whole round, whatever the number
+// of keys counted (only a round carrying more than 2000 windows is split, into calls pipelined in one round trip):
+//   - it heartbeats the node into a sorted set and reads the number of live nodes;
+//   - it adds every key's count to the key's GCRA buckets (TAT in microseconds of Redis' own clock, so node
+//     clocks never need to agree) and returns how far each bucket is owed beyond Redis' now;
+//   - the thread then raises the node's shared-memory buckets to at least the cluster's debt
+//     (BucketTable::RaiseTo).
 // What a node holds between two rounds is, in effect, a lease on the cluster bucket: the tokens it saw there at
 // the last round plus its refill. Overshoot is therefore bounded and charged back (docs/quota.md): Redis counts
 // every admitted request, so a bucket driven past its burst makes every node refuse until the debt is repaid.
 //
-// Keys are "<prefix>:{<ns>:<key hex>}:<period>": the hash tag keeps all windows of one key in one Redis Cluster
-// slot (one script call touches one slot), <ns> separates plugin instances. The client talks to one endpoint
-// (standalone, or a proxy in front of a cluster); it does not follow MOVED redirections.
+// Redis layout, all under the hash tag {<ns>} (one Redis Cluster slot per plugin instance, so one script call can
+// touch them all): "<prefix>:{<ns>}:nodes" (sorted set of node ids) and one hash per period,
+// "<prefix>:{<ns>}:<period>", field = key hex, value = TAT. Inside the script a round costs TIME, ZADD, ZCOUNT and
+// one HMGET + one HSET per period touched; cleanup (dead nodes, full buckets, TTLs) runs at most once a second.
+// The client talks to one endpoint (standalone, or a proxy in front of a cluster); it does not follow MOVED
+// redirections.
 //
 // Failure: a round that fails (connect, timeout, error reply) marks the sync unhealthy; the engine then applies
 // on_failure (local_fallback / fail_open / fail_closed) and the counts are kept (bounded) for the next round.
@@ -114,6 +118,7 @@ class RedisSync {
   const BucketTable* table_;
   std::string ns_;
   std::string nodes_key_;
+  std::string hash_keys_[kPeriodCount];  // "<prefix>:{<ns>}:<period>": one bucket hash per period
 
   // Double-buffered count tables: the hot path writes into tables_[current_]; a round flips current_, waits
   // for writers of the old one to leave (inflight_), then drains it.
@@ -129,7 +134,9 @@ class RedisSync {
 
   // Owned by the round (background thread, or the SyncOnce caller).
   redisContext* conn_ = nullptr;
-  std::string bucket_sha_, heartbeat_sha_;
+  std::string round_sha_;
+  bool housekeeping_due_ = true;
+  uint64_t last_housekeeping_ns_ = 0;
   std::vector<Pending> backlog_;
 
   mutable std::mutex status_mu_;  // never taken on the hot path
