@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "fork_children.h"
+
 namespace q = guard::quota;
 
 namespace {
@@ -228,40 +230,20 @@ TEST_CASE("forked workers, two limits: exactly the global limit admitted, refuse
   REQUIRE(cfg.ok());
   auto engine = q::QuotaEngine::Create(std::move(*cfg), &*table, "plugin-1");
   REQUIRE(engine.ok());
-  auto side = q::SharedRegion::Create(4096);
-  REQUIRE(side.ok());
-  auto* words = static_cast<uint64_t*>(side->data());
   const char* consumers[] = {"c0", "c1", "c2", "c3"};
   const uint64_t now = kEpoch + 3 * kS;
 
-  std::vector<pid_t> kids;
-  for (int c = 0; c < kChildren; ++c) {
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      std::atomic_ref<uint64_t>(words[0]).fetch_add(1);
-      while (std::atomic_ref<uint64_t>(words[0]).load() < kChildren) {
-      }
-      uint64_t admitted = 0;
-      q::Decision d;
-      for (int i = 0; i < 2000; ++i) {
-        q::RequestKeys r;
-        r.consumer = consumers[(i + c) % 4];
-        (*engine)->Check(r, 1, now, &d);
-        admitted += d.admitted;
-      }
-      std::atomic_ref<uint64_t>(words[8 + c]).store(admitted);
-      _exit(0);
+  const uint64_t total = q::testing::SumInChildren(kChildren, [&](int c) {
+    uint64_t admitted = 0;
+    q::Decision d;
+    for (int i = 0; i < 2000; ++i) {
+      q::RequestKeys r;
+      r.consumer = consumers[(i + c) % 4];
+      (*engine)->Check(r, 1, now, &d);
+      admitted += d.admitted;
     }
-    kids.push_back(pid);
-  }
-  for (pid_t pid : kids) {
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-  }
-  uint64_t total = 0;
-  for (int c = 0; c < kChildren; ++c) total += words[8 + c];
+    return admitted;
+  });
   CHECK(total == 120);
   uint64_t charged = 0;
   for (const char* id : consumers) {

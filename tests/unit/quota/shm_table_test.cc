@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "quota/key_hash.h"
+#include "fork_children.h"
 
 namespace q = guard::quota;
 
@@ -195,42 +196,19 @@ TEST_CASE("forked processes share the table: exactly burst + floor(elapsed/inter
   auto region = q::SharedRegion::Create(q::BucketTable::BytesFor(4096));
   REQUIRE(region.ok());
   auto t = MakeTable(region->data(), region->size());
-  // Results and a start barrier in a second shared mapping.
-  auto side = q::SharedRegion::Create(4096);
-  REQUIRE(side.ok());
-  auto* words = static_cast<uint64_t*>(side->data());
-
   auto rate = R(1000, kS, 50);  // interval 1 ms, burst 50
   const uint64_t t0 = kEpoch + 7 * kS;
   const uint64_t step = rate.interval_ns / 3;  // <= tau - interval, so no process ever finds the bucket idle
   constexpr uint64_t kSteps = 3000;            // 1 s of injected time
   const q::Key128 key = K("consumer:42");
 
-  std::vector<pid_t> kids;
-  for (int c = 0; c < kChildren; ++c) {
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      std::atomic_ref<uint64_t>(words[0]).fetch_add(1);
-      while (std::atomic_ref<uint64_t>(words[0]).load() < kChildren) {
-      }
-      // Each child walks the injected clock forward on its own, so processes see interleaved (even
-      // backwards-going) times; each drains the bucket at every instant.
-      uint64_t admitted = 0;
-      for (uint64_t k = 0; k <= kSteps; ++k) admitted += Drain(t, key, &rate, 1, t0 + k * step);
-      std::atomic_ref<uint64_t>(words[8 + c]).store(admitted);
-      _exit(0);
-    }
-    kids.push_back(pid);
-  }
-  for (pid_t pid : kids) {
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    REQUIRE(WEXITSTATUS(status) == 0);
-  }
-  uint64_t total = 0;
-  for (int c = 0; c < kChildren; ++c) total += words[8 + c];
+  // Each child walks the injected clock forward on its own, so processes see interleaved (even
+  // backwards-going) times; each drains the bucket at every instant.
+  const uint64_t total = q::testing::SumInChildren(kChildren, [&](int) {
+    uint64_t admitted = 0;
+    for (uint64_t k = 0; k <= kSteps; ++k) admitted += Drain(t, key, &rate, 1, t0 + k * step);
+    return admitted;
+  });
   const uint64_t elapsed = kSteps * step;
   CHECK(total == 50 + elapsed / rate.interval_ns);  // 50 + 999 = 1049
   CHECK(t.Stats().inserts == 1);                    // the key was inserted once, not once per process
@@ -243,40 +221,20 @@ TEST_CASE("forked processes inserting many new keys at once never duplicate a ke
   auto region = q::SharedRegion::Create(q::BucketTable::BytesFor(2048));
   REQUIRE(region.ok());
   auto t = MakeTable(region->data(), region->size());
-  auto side = q::SharedRegion::Create(4096);
-  REQUIRE(side.ok());
-  auto* words = static_cast<uint64_t*>(side->data());
   auto rate = R(3, 3600 * kS);  // burst 3, nothing refills during the test
   const uint64_t t0 = kEpoch + kS;
   constexpr int kKeys = 150;
 
-  std::vector<pid_t> kids;
-  for (int c = 0; c < kChildren; ++c) {
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      std::atomic_ref<uint64_t>(words[0]).fetch_add(1);
-      while (std::atomic_ref<uint64_t>(words[0]).load() < kChildren) {
+  const uint64_t total = q::testing::SumInChildren(kChildren, [&](int) {
+    uint64_t admitted = 0;
+    q::Step st;
+    for (int i = 0; i < kKeys; ++i) {
+      for (int j = 0; j < 2; ++j) {
+        admitted += t.Consume(K("ip:" + std::to_string(i)), &rate, 1, t0, 1, &st) == q::Outcome::kAdmitted;
       }
-      uint64_t admitted = 0;
-      q::Step st;
-      for (int i = 0; i < kKeys; ++i) {
-        for (int j = 0; j < 2; ++j) {
-          admitted += t.Consume(K("ip:" + std::to_string(i)), &rate, 1, t0, 1, &st) == q::Outcome::kAdmitted;
-        }
-      }
-      std::atomic_ref<uint64_t>(words[8 + c]).store(admitted);
-      _exit(0);
     }
-    kids.push_back(pid);
-  }
-  for (pid_t pid : kids) {
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-  }
-  uint64_t total = 0;
-  for (int c = 0; c < kChildren; ++c) total += words[8 + c];
+    return admitted;
+  });
   // 4 processes x 2 attempts = 8 per key, burst 3: exactly 3 per key if no key was ever duplicated.
   CHECK(total == 3 * kKeys);
   CHECK(t.Stats().inserts == kKeys);
