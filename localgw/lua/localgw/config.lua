@@ -71,10 +71,24 @@ function _M.load_file(path)
   return _M.parse(text)
 end
 
--- Error collector: `fields` mirrors the input structure, `lines` are the human-readable messages.
+local function path_string(path)
+  local out = {}
+  for _, p in ipairs(path) do
+    if type(p) == "number" then
+      out[#out] = out[#out] .. "[" .. p .. "]"
+    else
+      out[#out + 1] = p
+    end
+  end
+  return concat(out, ".")
+end
+
+-- Error collector: `fields` mirrors the input structure, `lines` are the human-readable messages. The line
+-- defaults to "<path>: <message>" for a string message.
 local function new_errors()
   local e = { fields = {}, lines = {} }
   function e.add(path, msg_or_fields, line)
+    line = line or (path_string(path) .. ": " .. tostring(msg_or_fields))
     local t = e.fields
     for i = 1, #path - 1 do
       t[path[i]] = t[path[i]] or {}
@@ -91,17 +105,6 @@ local function new_errors()
   return e
 end
 
-local function path_string(path)
-  local out = {}
-  for _, p in ipairs(path) do
-    if type(p) == "number" then
-      out[#out] = out[#out] .. "[" .. p .. "]"
-    else
-      out[#out + 1] = p
-    end
-  end
-  return concat(out, ".")
-end
 
 local function extend(path, ...)
   local out = {}
@@ -113,7 +116,7 @@ end
 local function check_unknown(entity, allowed, path, errs)
   for k in pairs(entity) do
     if not allowed[k] then
-      errs.add(extend(path, k), "unknown field", path_string(extend(path, k)) .. ": unknown field")
+      errs.add(extend(path, k), "unknown field")
     end
   end
 end
@@ -141,24 +144,24 @@ end
 local function add_plugin(ctx, p, path, scope)
   local errs = ctx.errs
   if type(p) ~= "table" then
-    errs.add(path, "expected a record", path_string(path) .. ": expected a record")
+    errs.add(path, "expected a record")
     return
   end
   local name = p.name
   if type(name) ~= "string" then
-    errs.add(extend(path, "name"), "required field missing", path_string(path) .. ".name: required field missing")
+    errs.add(extend(path, "name"), "required field missing")
     return
   end
   local plugin_schema, serr = ctx.get_schema(name)
   if not plugin_schema then
-    errs.add(extend(path, "name"), serr, path_string(path) .. ".name: " .. serr)
+    errs.add(extend(path, "name"), serr)
     return
   end
   local ok, entity, verrs = pcall(schema.validate_plugin, plugin_schema, p)
   if not ok then
     -- A validator that raises is a plugin bug; Kong answers 500 on the Admin API. Report it verbatim.
     local msg = "error while validating plugin '" .. name .. "': " .. tostring(entity)
-    errs.add(path, msg, path_string(path) .. ": " .. msg)
+    errs.add(path, msg)
     return
   end
   if not entity then
@@ -170,7 +173,7 @@ local function add_plugin(ctx, p, path, scope)
   local route_ref = scope.route_ref or (type(p.route) == "table" and (p.route.id or p.route.name) or p.route)
   if p.consumer ~= nil and p.consumer ~= null then
     local msg = "localgw does not support consumer-scoped plugins"
-    errs.add(extend(path, "consumer"), msg, path_string(path) .. ".consumer: " .. msg)
+    errs.add(extend(path, "consumer"), msg)
     return
   end
 
@@ -191,13 +194,13 @@ end
 local function add_route(ctx, r, path, service_ref)
   local errs = ctx.errs
   if type(r) ~= "table" then
-    errs.add(path, "expected a record", path_string(path) .. ": expected a record")
+    errs.add(path, "expected a record")
     return
   end
   check_unknown(r, ROUTE_FIELDS, path, errs)
   for _, f in ipairs({ "paths", "methods", "hosts", "protocols" }) do
     local _, err = as_list(r[f])
-    if err then errs.add(extend(path, f), err, path_string(extend(path, f)) .. ": " .. err) end
+    if err then errs.add(extend(path, f), err) end
   end
   if not (r.paths or r.methods or r.hosts) then
     local msg = "must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'http'"
@@ -206,7 +209,7 @@ local function add_route(ctx, r, path, service_ref)
   for i, p in ipairs(r.paths or {}) do
     if type(p) ~= "string" or (p:sub(1, 1) ~= "/" and p:sub(1, 1) ~= "~") then
       local msg = "should start with: / (fixed path) or ~/ (regex path)"
-      errs.add(extend(path, "paths", i), msg, path_string(extend(path, "paths", i)) .. ": " .. msg)
+      errs.add(extend(path, "paths", i), msg)
     end
   end
   local key = r.name or r.id or path_string(path)
@@ -232,7 +235,7 @@ end
 local function add_service(ctx, s, path)
   local errs = ctx.errs
   if type(s) ~= "table" then
-    errs.add(path, "expected a record", path_string(path) .. ": expected a record")
+    errs.add(path, "expected a record")
     return
   end
   check_unknown(s, SERVICE_FIELDS, path, errs)
@@ -240,22 +243,22 @@ local function add_service(ctx, s, path)
   if s.url then
     protocol, host, port, spath = parse_url(s.url)
     if not protocol then
-      errs.add(extend(path, "url"), "missing host in url", path_string(path) .. ".url: missing host in url")
+      errs.add(extend(path, "url"), "missing host in url")
       return
     end
   end
   if protocol ~= "http" and protocol ~= "https" then
     local msg = "localgw proxies only http and https services"
-    errs.add(extend(path, "protocol"), msg, path_string(path) .. ".protocol: " .. msg)
+    errs.add(extend(path, "protocol"), msg)
   end
   if type(host) ~= "string" then
-    errs.add(extend(path, "host"), "required field missing", path_string(path) .. ".host: required field missing")
+    errs.add(extend(path, "host"), "required field missing")
     return
   end
   local addr = resolve_host(host)
   if not addr then
     local msg = "localgw has no DNS resolver: use an IPv4 address or 'localhost' (got '" .. host .. "')"
-    errs.add(extend(path, "host"), msg, path_string(path) .. ".host: " .. msg)
+    errs.add(extend(path, "host"), msg)
   end
   local key = s.name or s.id or path_string(path)
   local service = {
@@ -283,7 +286,7 @@ end
 local function add_consumer(ctx, c, path)
   local errs = ctx.errs
   if type(c) ~= "table" then
-    errs.add(path, "expected a record", path_string(path) .. ": expected a record")
+    errs.add(path, "expected a record")
     return
   end
   check_unknown(c, CONSUMER_FIELDS, path, errs)
@@ -301,7 +304,7 @@ local function add_consumer(ctx, c, path)
   for i, k in ipairs(c.keyauth_credentials or {}) do
     if type(k) ~= "table" or type(k.key) ~= "string" then
       local kpath = extend(path, "keyauth_credentials", i, "key")
-      errs.add(kpath, "required field missing", path_string(kpath) .. ": required field missing")
+      errs.add(kpath, "required field missing")
     else
       ctx.credentials[#ctx.credentials + 1] = {
         id = k.id or stable_id("keyauth_credentials", k.key),
@@ -392,9 +395,9 @@ function _M.build(decl, get_schema)
   end
   local version = decl._format_version
   if version == nil then
-    errs.add({ "_format_version" }, "required field missing", "_format_version: required field missing")
+    errs.add({ "_format_version" }, "required field missing")
   elseif version ~= "3.0" and version ~= "2.1" then
-    errs.add({ "_format_version" }, "expected one of: 2.1, 3.0", "_format_version: expected one of: 2.1, 3.0")
+    errs.add({ "_format_version" }, "expected one of: 2.1, 3.0")
   end
   for k in pairs(decl) do
     if type(k) ~= "string" or (k:sub(1, 1) ~= "_" and not TOP_LEVEL[k]) then
