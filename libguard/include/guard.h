@@ -107,6 +107,7 @@ typedef struct guard_request {
 #define GUARD_TARGET_LEN 64
 #define GUARD_INCIDENT_ID_LEN 40
 #define GUARD_POLICY_LEN 256
+#define GUARD_FINGERPRINT_LEN 33 /* 32 hex digits of the 128-bit request-shape fingerprint + NUL */
 #define GUARD_WINDOW_LEN 16
 #define GUARD_LIMIT_NAME_LEN 72
 #define GUARD_PERIOD_COUNT 6 /* second, minute, hour, day, month, year: index of guard_rate_limit.period_* */
@@ -144,10 +145,13 @@ typedef struct guard_verdict {
   char target[GUARD_TARGET_LEN];        /* where it matched, e.g. "args:id", "headers:user-agent", "body" */
   char incident_id[GUARD_INCIDENT_ID_LEN]; /* unique id for a non-allow verdict, "" otherwise */
   uint32_t flags;                       /* GUARD_VERDICT_* */
+  char fingerprint[GUARD_FINGERPRINT_LEN]; /* request-shape fingerprint (docs/fingerprint.md), "" if not computed */
   guard_rate_limit rate;                /* the quota decision; action is GUARD_ACTION_RATE_LIMITED if refused */
 } guard_verdict;
 
 #define GUARD_VERDICT_BODY_UNINSPECTED 0x1u /* part of the body was not inspected (limit or truncation) */
+#define GUARD_VERDICT_CACHED 0x2u   /* action/score came from the verdict cache (an earlier verdict for this shape) */
+#define GUARD_VERDICT_ESCALATE 0x4u /* grey zone: the config asks for a second opinion (AI) on this request */
 
 typedef struct guard_engine guard_engine;
 

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "cache/verdict_cache.h"
 #include "config/config.h"
 #include "guard.h"
 #include "protocol/checks.h"
@@ -36,6 +37,11 @@ class Engine {
   const config::Config& config() const { return config_; }
   // nullptr without quota limits.
   const quota::QuotaEngine* quota() const { return quota_.get(); }
+  // The L1 verdict cache keyed by request shape (docs/fingerprint.md); nullptr when the config has none.
+  // Later stages (AI verdicts) store their answers here so requests of the same shape never pay twice.
+  cache::VerdictCache* verdict_cache() const { return cache_.get(); }
+  // Ruleset/config version: part of every verdict-cache key, so a rules or config change invalidates it.
+  uint64_t version() const { return version_; }
 
  private:
   Engine() = default;
@@ -45,6 +51,8 @@ class Engine {
   std::shared_ptr<const signatures::Matcher> matcher_;
   std::unique_ptr<protocol::Checker> protocol_;
   std::unique_ptr<quota::QuotaEngine> quota_;
+  std::unique_ptr<cache::VerdictCache> cache_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace guard::engine

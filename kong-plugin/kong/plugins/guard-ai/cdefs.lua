@@ -95,6 +95,7 @@ typedef struct guard_verdict {
   char target[64];
   char incident_id[40];
   uint32_t flags;
+  char fingerprint[33];
   guard_rate_limit rate;
 } guard_verdict;
 
@@ -135,6 +136,8 @@ ffi.cdef(cdef)
 local constants = {
   GUARD_REQ_BODY_TRUNCATED = 0x1,
   GUARD_VERDICT_BODY_UNINSPECTED = 0x1,
+  GUARD_VERDICT_CACHED = 0x2,
+  GUARD_VERDICT_ESCALATE = 0x4,
   GUARD_MAX_RULE_IDS = 16,
   GUARD_PERIOD_COUNT = 6,
   GUARD_RATE_APPLIED = 0x1,
