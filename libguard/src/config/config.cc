@@ -82,6 +82,18 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
     c.quota = std::move(*quota);
     c.has_quota = !c.quota.limits.empty();
   }
+  if (auto r = doc.FindMember("redis"); r != doc.MemberEnd() && r->value.HasMember("host")) {
+    // The schema checked every field and its range; absent optional fields keep RedisConnection's defaults,
+    // which are the schema's. Without a host (Kong's default-filled record) there is no Redis.
+    const rapidjson::Value& v = r->value;
+    c.has_redis = true;
+    c.redis.host = v["host"].GetString();
+    if (v.HasMember("port")) c.redis.port = static_cast<uint16_t>(v["port"].GetUint());
+    if (v.HasMember("password")) c.redis.password = v["password"].GetString();
+    if (v.HasMember("database")) c.redis.database = v["database"].GetUint();
+    if (v.HasMember("timeout_ms")) c.redis.timeout_ms = v["timeout_ms"].GetUint();
+    if (v.HasMember("prefix")) c.redis.prefix = v["prefix"].GetString();
+  }
   return c;
 }
 

@@ -18,6 +18,17 @@ namespace guard::config {
 
 enum class Mode { kBlock, kMonitor };
 
+// The top-level `redis` section: the Redis the nodes share for the verdict cache (L2), the blocklist and the
+// AI providers' state. Used only by libguard's background threads, never on the request path.
+struct RedisConnection {
+  std::string host;
+  uint16_t port = 6379;
+  std::string password;  // empty: no AUTH
+  uint32_t database = 0;
+  uint32_t timeout_ms = 100;
+  std::string prefix = "guard";
+};
+
 struct Config {
   Mode mode = Mode::kBlock;
   int paranoia_level = 1;
@@ -37,6 +48,9 @@ struct Config {
   bool has_quota = false;
   quota::QuotaConfig quota;
   bool quota_hide_client_headers = false;
+  // The optional `redis` section (absent, or Kong's null for an unset record: has_redis false).
+  bool has_redis = false;
+  RedisConnection redis;
 };
 
 // Validates config_json against the embedded schema and fills defaults. The error names the JSON path.

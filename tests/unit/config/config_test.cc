@@ -94,3 +94,28 @@ TEST_CASE("custom rules are validated against the rules schema they reference") 
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().message() == "invalid config: /custom_rules/0: missing required field 'patterns'");
 }
+
+TEST_CASE("the redis section: absent or without host means no Redis; given fields override defaults") {
+  auto none = ParseConfig("{}");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_redis);
+  // What Kong sends for an unset record: its defaults, no host.
+  auto filled = ParseConfig(R"({"redis":{"port":6379,"database":0,"timeout_ms":100,"prefix":"guard"}})");
+  REQUIRE(filled.ok());
+  CHECK_FALSE(filled->has_redis);
+
+  auto c = ParseConfig(R"({"redis":{"host":"redis.internal","port":6380,"password":"s3cret","database":2,
+                                     "timeout_ms":250,"prefix":"edge"}})");
+  REQUIRE(c.ok());
+  CHECK(c->has_redis);
+  CHECK(c->redis.host == "redis.internal");
+  CHECK(c->redis.port == 6380);
+  CHECK(c->redis.password == "s3cret");
+  CHECK(c->redis.database == 2);
+  CHECK(c->redis.timeout_ms == 250);
+  CHECK(c->redis.prefix == "edge");
+
+  auto bad = ParseConfig(R"({"redis":{"host":"r","port":70000}})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(std::string(bad.status().message()).find("redis.port") != std::string::npos);
+}
