@@ -46,7 +46,17 @@ absl::StatusOr<std::unique_ptr<BehaviourEngine>> BehaviourEngine::Create(const B
   std::unique_ptr<BehaviourEngine> e(new BehaviourEngine(config));
   absl::StatusOr<std::unique_ptr<ProfileTable>> t = ProfileTable::Create(config.memory_budget_bytes, config.shards);
   if (!t.ok()) return t.status();
-  e->table_ = std::move(*t);
+  e->owned_ = std::move(*t);
+  e->table_ = e->owned_.get();
+  return e;
+}
+
+absl::StatusOr<std::unique_ptr<BehaviourEngine>> BehaviourEngine::CreateOn(const BehaviourConfig& config,
+                                                                           ProfileTable* table) {
+  if (absl::Status s = ValidateBehaviourConfig(config); !s.ok()) return s;
+  if (table == nullptr) return absl::InvalidArgumentError("behaviour: no profile table");
+  std::unique_ptr<BehaviourEngine> e(new BehaviourEngine(config));
+  e->table_ = table;
   return e;
 }
 

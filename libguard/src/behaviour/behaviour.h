@@ -4,8 +4,9 @@
 // The lead's request path: OnRequest (access phase, after signatures) returns an Assessment: a score to
 // add, the decision in force for the client (if any) and whether it was just issued (then propagate
 // it: blocklist Add + Redis). OnResponse (log phase) feeds statuses. Time is passed in; nothing here
-// makes a syscall or allocates after Create. Profiles live in one worker's memory: each worker sees
-// its share of a client's traffic (thresholds are per worker; the decisions are what gets shared).
+// makes a syscall or allocates after Create. Profiles live in a ProfileTable: the engine's own (one
+// process), or the node table (CreateOn, engine/behaviour_node.h) that every nginx worker shares, so a
+// client spread over the workers is judged on all of its traffic.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +70,9 @@ struct Assessment {
 class BehaviourEngine {
  public:
   static absl::StatusOr<std::unique_ptr<BehaviourEngine>> Create(const BehaviourConfig& config);
+  // Over a table owned elsewhere (the node table), which must outlive the engine. Engines sharing a table
+  // must keep their clients apart (distinct keys): bucket i means scenario i of each engine's config.
+  static absl::StatusOr<std::unique_ptr<BehaviourEngine>> CreateOn(const BehaviourConfig& config, ProfileTable* table);
 
   Assessment OnRequest(uint64_t client_key, const RequestEvent& ev, int64_t now_ms);
   Assessment OnResponse(uint64_t client_key, const ResponseEvent& ev, int64_t now_ms);
@@ -89,7 +93,8 @@ class BehaviourEngine {
   Signals Read(const Profile& p, int64_t now_ms) const;
 
   BehaviourConfig config_;
-  std::unique_ptr<ProfileTable> table_;
+  std::unique_ptr<ProfileTable> owned_;
+  ProfileTable* table_ = nullptr;
 };
 
 }  // namespace guard::behaviour

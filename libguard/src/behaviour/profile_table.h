@@ -9,14 +9,21 @@
 // allocated after Create, and each eviction costs O(1) amortised (the hand moves at most once around
 // the shard per `capacity` insertions).
 //
-// Sharded by key, one mutex per shard: uncontended in a single-threaded nginx worker.
+// Sharded by key, one process-shared robust mutex per shard. The whole table (shard headers, slots,
+// index) lives in one flat block of memory: Create maps a private one (the table of one process), Format
+// lays it out in memory the caller provides - the node region made by guard_node_init before fork
+// (engine/behaviour_node.h), so every nginx worker updates the same profiles. The locks are uncontended
+// in practice (a worker holds one for a few hundred ns, and two workers rarely serve one client's
+// requests at the same instant); a worker that dies holding one leaves it to the next locker
+// (EOWNERDEAD: the profile it was writing may be half-updated, nothing worse).
 #pragma once
+
+#include <pthread.h>
 
 #include <array>
 #include <climits>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -80,8 +87,15 @@ struct ProfileTableStats {
 
 class ProfileTable {
  public:
-  // Capacity = what fits in budget_bytes (slots + index), split over `shards` (a power of two).
+  // Capacity = what fits in budget_bytes (slots + index), split over `shards` (a power of two). Private
+  // memory of this process (anonymous mapping).
   static absl::StatusOr<std::unique_ptr<ProfileTable>> Create(size_t budget_bytes, size_t shards);
+  // Lays a table out in `bytes` of zero-filled memory owned by the caller (e.g. MAP_SHARED, before fork);
+  // the memory must outlive the table. Only shard headers are written: untouched pages stay unbacked.
+  static absl::StatusOr<std::unique_ptr<ProfileTable>> Format(void* mem, size_t bytes, size_t shards);
+  ~ProfileTable();
+  ProfileTable(const ProfileTable&) = delete;
+  ProfileTable& operator=(const ProfileTable&) = delete;
 
   // Runs f(Profile&) under the shard lock on the profile of `key`, creating it (and evicting another)
   // when create is true. Returns false when the key has no profile and create is false.
@@ -94,29 +108,45 @@ class ProfileTable {
   ProfileTableStats stats() const;
 
  private:
+  // In the table's memory block (shared between processes when formatted there).
+  struct alignas(64) ShardHeader {
+    pthread_mutex_t mu;
+    uint64_t used, hand;
+    uint64_t lookups, created, evicted;
+  };
+  // This process's view of one shard: pointers into the block (the same in every forked worker).
   struct Shard {
-    std::mutex mu;
-    std::vector<Profile> slots;    // fixed size
-    std::vector<uint32_t> index;   // slot + 1, 0 = empty; size a power of two >= 2 x slots
-    size_t used = 0;
-    size_t hand = 0;
-    uint64_t lookups = 0, created = 0, evicted = 0;
+    ShardHeader* h;
+    Profile* slots;    // cap entries
+    uint32_t* index;   // slot + 1, 0 = empty; a power of two >= 2 x cap
+    size_t cap, index_size;
     Profile* Find(uint64_t key);
     Profile* Insert(uint64_t key);  // key not present
     void IndexErase(uint64_t key);
   };
-  Shard& ShardFor(uint64_t key) { return *shards_[(key >> 48) & (shards_.size() - 1)]; }
+  class Lock {
+   public:
+    explicit Lock(ShardHeader* h);
+    ~Lock() { pthread_mutex_unlock(&h_->mu); }
+   private:
+    ShardHeader* h_;
+  };
+  ProfileTable() = default;
+  static absl::StatusOr<std::unique_ptr<ProfileTable>> Layout(void* mem, size_t bytes, size_t shards, bool dry_run);
+  Shard& ShardFor(uint64_t key) { return shards_[(key >> 48) & (shards_.size() - 1)]; }
 
   size_t capacity_ = 0;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  size_t bytes_ = 0;
+  void* owned_ = nullptr;  // the private mapping of Create (unmapped with the table)
+  std::vector<Shard> shards_;
 };
 
 template <class F>
 bool ProfileTable::With(uint64_t key, bool create, int64_t now_ms, F&& f) {
   if (key == 0) key = 1;  // 0 marks a free slot
   Shard& s = ShardFor(key);
-  std::lock_guard<std::mutex> lock(s.mu);
-  ++s.lookups;
+  Lock lock(s.h);
+  ++s.h->lookups;
   Profile* p = s.Find(key);
   if (p == nullptr) {
     if (!create) return false;
