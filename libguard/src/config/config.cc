@@ -94,6 +94,22 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
     if (v.HasMember("timeout_ms")) c.redis.timeout_ms = v["timeout_ms"].GetUint();
     if (v.HasMember("prefix")) c.redis.prefix = v["prefix"].GetString();
   }
+  // ---- Behaviour as a signal (issue 5): parsing delegated to config/signal_sections.cc ----
+  auto member = [&](const char* name) -> const rapidjson::Value* {
+    auto it = doc.FindMember(name);
+    return it == doc.MemberEnd() ? nullptr : &it->value;
+  };
+  const rapidjson::Value& props = schema["properties"];
+  auto cache = ParseCacheSection(member("cache"), props["cache"]);
+  if (!cache.ok()) return cache.status();
+  c.cache = std::move(*cache);
+  auto behaviour = ParseBehaviourSection(member("behaviour"), props["behaviour"]);
+  if (!behaviour.ok()) return behaviour.status();
+  c.behaviour = std::move(*behaviour);
+  auto blocklist = ParseBlocklistSection(member("blocklist"), props["blocklist"]);
+  if (!blocklist.ok()) return blocklist.status();
+  c.blocklist = std::move(*blocklist);
+  c.digest = CanonicalDigest(doc);
   return c;
 }
 

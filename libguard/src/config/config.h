@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "config/signal_sections.h"
 #include "quota/limits.h"
 #include "signatures/exclusions.h"
 
@@ -51,6 +52,13 @@ struct Config {
   // The optional `redis` section (absent, or Kong's null for an unset record: has_redis false).
   bool has_redis = false;
   RedisConnection redis;
+  // ---- Behaviour as a signal (issue 5; config/signal_sections.h) ----
+  CacheSection cache;
+  BehaviourSection behaviour;
+  BlocklistSection blocklist;
+  // Stable hash of the whole config as validated (keys sorted, so the same on every worker and node):
+  // with the core rules' hash, the version part of every verdict-cache key.
+  uint64_t digest = 0;
 };
 
 // Validates config_json against the embedded schema and fills defaults. The error names the JSON path.

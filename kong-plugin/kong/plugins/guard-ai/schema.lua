@@ -117,6 +117,76 @@ local custom_rule = {
   },
 }
 
+-- ---- Behaviour as a signal (issue 5): verdict cache, behaviour profiles and scenarios, blocklist ------------
+local cache = {
+  description = "Verdict cache keyed by request shape (docs/fingerprint.md): L1 in each worker, L2 in the redis section's Redis. A cached malicious verdict blocks variants of a known attack; a benign verdict is never served to a request the signatures flag.",
+  type = "record",
+  fields = {
+    { enabled = { type = "boolean", required = true, default = true } },
+    { max_entries = { description = "L1 entries per worker (about 100 bytes each).",
+                      type = "integer", required = true, default = 65536, between = { 16, 16777216 } } },
+    { benign_ttl_s = { type = "integer", required = true, default = 60, between = { 1, 86400 } } },
+    { malicious_ttl_s = { type = "integer", required = true, default = 600, between = { 1, 2592000 } } },
+    { warm_file = { description = "JSONL of known attacks loaded into L1 when the engine is built (docs/fingerprint.md, Warming).",
+                    type = "string", len_min = 1, len_max = 4096 } },
+  },
+}
+
+local scenario = {
+  type = "record",
+  fields = {
+    { name = { type = "string", required = true, len_min = 1, len_max = 64 } },
+    { enabled = { type = "boolean", required = true, default = true } },
+    { capacity = { type = "number", between = { 0.001, 1000000 } } },
+    { leak_per_sec = { type = "number", between = { 0, 1000000 } } },
+    { feeds = { description = "Event name -> weight poured per event (docs/fingerprint.md, Scenario detectors).",
+                type = "map", keys = { type = "string" }, values = { type = "number", between = { 0, 1000000 } } } },
+    { score = { description = "Added to the anomaly score of the request that overflows the bucket.",
+                type = "integer", between = { 0, 1000 } } },
+    { decision = { type = "string", one_of = { "none", "throttle", "ban" } } },
+    { ttl_s = { description = "Decision TTL of a first offence.", type = "integer", between = { 1, 31536000 } } },
+    { ttl_multiplier = { description = "TTL factor per repeat offence.", type = "number", between = { 1, 1000 } } },
+    { max_ttl_s = { type = "integer", between = { 1, 31536000 } } },
+  },
+}
+
+local behaviour = {
+  description = "Behaviour profiles per client and scenario detectors (docs/fingerprint.md). Off by default: turning it on lets scenarios throttle (429) and ban (ban_status) clients.",
+  type = "record",
+  fields = {
+    { enabled = { type = "boolean", required = true, default = false } },
+    { window_s = { description = "Sliding window of rates and distinct counts.",
+                   type = "integer", required = true, default = 10, between = { 1, 3600 } } },
+    { memory_budget_bytes = { description = "Profile table of one process, used when no node table was made (guard_node_init_behaviour); the node table (GUARD_BEHAVIOUR_SHM_BYTES) bounds every instance of a node together.",
+                              type = "integer", required = true, default = 67108864, between = { 1048576, 17179869184 } } },
+    { login_paths = { description = "Paths of login-like routes ('*' matches any run of characters): their 401/403 answers count as login failures.",
+                      type = "array", required = true, len_max = 64,
+                      default = { "*/login", "*/signin", "*/sign_in", "*/session", "*/sessions", "*/oauth/token", "*/auth" },
+                      elements = { type = "string", len_min = 1, len_max = 256 } } },
+    { login_routes = { description = "Kong route ids that are login-like.", type = "array", required = true, default = {},
+                       len_max = 64, elements = { type = "string", len_min = 1, len_max = 64 } } },
+    { username_fields = { description = "Body or query fields holding the username tried on a login route.",
+                          type = "array", required = true, len_max = 16, default = { "username", "user", "login", "email" },
+                          elements = { type = "string", len_min = 1, len_max = 64 } } },
+    { ban_status = { description = "HTTP status answered to a banned client (a throttled client gets 429).",
+                     type = "integer", required = true, default = 403, between = { 400, 599 } } },
+    { scenarios = { description = "Overrides of the default scenarios (probing, credential_stuffing, enumeration, burst, scripted_bot, attack_burst) by name, or new ones (feeds required).",
+                    type = "array", required = true, default = {}, len_max = 8, elements = scenario } },
+  },
+}
+
+local subjects = { type = "array", required = true, default = {}, len_max = 10000,
+                   elements = { type = "string", len_min = 1, len_max = 128 } }
+local blocklist = {
+  description = "Static entries: IPs, CIDRs (v4/v6) and consumer:<id>. The allow list always wins, also over bans issued by behaviour or the admin API.",
+  type = "record",
+  fields = {
+    { allow = subjects },
+    { deny = subjects },
+  },
+}
+-- ---- end of behaviour ------------------------------------------------------------------------------------------
+
 return {
   name = "guard-ai",
   fields = {
@@ -169,6 +239,9 @@ return {
                         { prefix = { description = "Key prefix of this state.", type = "string", required = true, default = "guard",
                                      len_min = 1, len_max = 64, match = "^[^{}]+$" } },
                       } } },
+          { cache = cache },         -- behaviour as a signal (issue 5)
+          { behaviour = behaviour },
+          { blocklist = blocklist },
         },
       },
     },
