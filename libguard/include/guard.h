@@ -224,6 +224,81 @@ GUARD_API const char *guard_category_name(int category);
 /* Short name of a guard_action ("allow", "monitor", "block", "rate_limited"); static storage. */
 GUARD_API const char *guard_action_name(int action);
 
+/* ---- Behaviour as a signal (issue 5): verdict-cache flags, response feeding, blocklist, status ------------
+ * Implemented in libguard/src/abi/guard_abi_behaviour.cc; docs/fingerprint.md describes the engines. */
+
+#define GUARD_VERDICT_BANNED 0x100u    /* blocked because the client is banned (blocklist, or a behaviour decision) */
+#define GUARD_VERDICT_THROTTLED 0x200u /* rate_limited by a behaviour throttle decision: rate.retry_after_s is set */
+
+/* A response, as the gateway's log phase sees it: feeds the client's behaviour profile (404s, 401/403,
+ * failed logins). Same client identity as the guard_request of that request. */
+typedef struct guard_response_info {
+  guard_str method;
+  guard_str path;         /* request path without the query string */
+  guard_str client_ip;
+  guard_str consumer_id;
+  guard_str route_id;
+  int32_t status;         /* HTTP status sent to the client */
+  uint32_t flags;         /* GUARD_RESP_* */
+} guard_response_info;
+
+#define GUARD_RESP_LOGIN_FAILED 0x1u /* the caller knows this was a failed login (e.g. 200 with an error body) */
+
+#define GUARD_DECISION_NONE 0
+#define GUARD_DECISION_THROTTLE 1
+#define GUARD_DECISION_BAN 2
+
+/* The behaviour decision for a client after an event. */
+typedef struct guard_decision_info {
+  int32_t decision;        /* GUARD_DECISION_*, in force now */
+  uint32_t is_new;         /* 1: issued by this very event (a ban is then on the blocklist of every node) */
+  int64_t until_unix_ms;   /* expiry of the decision in force, 0 when none */
+  char scenario[GUARD_LIMIT_NAME_LEN]; /* scenario that decided, "" when none */
+} guard_decision_info;
+
+/* Behaviour and cache state of one engine in the calling process (profiles are node-wide, the L1 cache is
+ * per worker). */
+typedef struct guard_behaviour_status {
+  uint32_t cache_enabled, behaviour_enabled;
+  uint32_t node_profiles;    /* 1: profiles in the node table (guard_node_init_behaviour); 0: this process only */
+  uint32_t sync_state;       /* GUARD_SYNC_* of the redis section's sync (blocklist, L2 cache) */
+  uint64_t cache_hits, cache_misses, cache_inserts, cache_evictions, cache_expired, cache_suppressed;
+  uint64_t cache_size, cache_capacity, cache_warmed;
+  uint64_t profiles_live, profiles_capacity, profiles_memory_bytes, profiles_evicted;
+  uint64_t decisions_throttle, decisions_ban; /* issued by this process */
+  uint64_t requests_banned, requests_throttled, requests_cache_blocked;
+  uint64_t blocklist_entries, blocklist_static, journal_seq, journal_lost;
+  uint64_t sync_rounds_ok, sync_rounds_failed, sync_lines_published, sync_lines_pulled;
+  uint64_t l2_fetches, l2_hits, l2_stores, l2_dropped, sync_last_ok_unix_ms;
+  char sync_last_error[GUARD_POLICY_LEN];
+} guard_behaviour_status;
+
+/* Creates the node-wide behaviour region (profiles + blocklist journal, shm_bytes of MAP_SHARED memory). Call it
+ * in the process that forks the workers, before fork, like guard_node_init; idempotent. */
+GUARD_API int guard_node_init_behaviour(size_t shm_bytes, char *errbuf, size_t errlen);
+
+/* Feeds a response into its client's profile (call it from the log phase). out may be NULL. */
+GUARD_API int guard_observe(const guard_engine *engine, const guard_response_info *response,
+                            guard_decision_info *out, char *errbuf, size_t errlen);
+
+#define GUARD_LIST_BAN 0
+#define GUARD_LIST_ALLOW 1
+
+/* Adds (or replaces) a node- and cluster-wide blocklist entry: subject is an IP, a CIDR (v4/v6) or
+ * "consumer:<id>"; ttl_ms 0 = never expires. Applied in this process at once, in the node's other workers
+ * before their next request, on other nodes through the redis section's Redis (within ~0.5 s). */
+GUARD_API int guard_blocklist_add(int list, guard_str subject, int64_t ttl_ms, guard_str reason, char *errbuf,
+                                  size_t errlen);
+/* Removes an entry (GUARD_OK also when there was none: removal is idempotent everywhere). */
+GUARD_API int guard_blocklist_remove(int list, guard_str subject, char *errbuf, size_t errlen);
+/* Writes the live entries as JSON ({"entries":[{"list","subject","expires_unix_ms","reason"}...]}) into out.
+ * *written is the length (without NUL); if outlen is too small: GUARD_EINVAL and *written is the size needed. */
+GUARD_API int guard_blocklist_list(char *out, size_t outlen, size_t *written, char *errbuf, size_t errlen);
+
+GUARD_API int guard_engine_behaviour_status(const guard_engine *engine, guard_behaviour_status *out, char *errbuf,
+                                            size_t errlen);
+/* ---- end of behaviour as a signal ---------------------------------------------------------------------- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "abi/abi_internal.h"
 #include "common/absl_compat.h"
 #include "common/fixed_string.h"
 #include "engine/engine.h"
@@ -15,41 +16,13 @@
 #include "signatures/matcher.h"
 #include "signatures/rules.h"
 
-struct guard_engine {
-  std::unique_ptr<guard::engine::Engine> impl;
-};
-
 namespace {
 
+using guard::abi::Fail;
+using guard::abi::SetError;
+using guard::abi::ToString;
+using guard::abi::ValidStr;
 using guard::common::CopyCut;
-
-void SetError(char* errbuf, size_t errlen, std::string_view msg) { CopyCut(errbuf, errlen, msg); }
-
-int Fail(char* errbuf, size_t errlen, int code, std::string_view msg) {
-  SetError(errbuf, errlen, msg);
-  return code;
-}
-
-int Fail(char* errbuf, size_t errlen, int code, const absl::Status& st) {
-  return Fail(errbuf, errlen, code, guard::common::ToStd(st.message()));
-}
-
-// The handlers of every entry point's function-try-block: whatever an engine throws becomes a status
-// code and a message in the caller's buffer.
-#define GUARD_ABI_CATCH(errbuf, errlen)                                  \
-  catch (const std::bad_alloc&) {                                        \
-    return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");          \
-  }                                                                      \
-  catch (const std::exception& e) {                                      \
-    return Fail(errbuf, errlen, GUARD_EINTERNAL, e.what());              \
-  }                                                                      \
-  catch (...) {                                                          \
-    return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error"); \
-  }
-
-bool ValidStr(const guard_str& s) { return s.ptr != nullptr || s.len == 0; }
-
-std::string ToString(const guard_str& s) { return s.len ? std::string(s.ptr, s.len) : std::string(); }
 
 bool ValidRequest(const guard_request* r) {
   if (!ValidStr(r->method) || !ValidStr(r->path) || !ValidStr(r->query) || !ValidStr(r->body) ||

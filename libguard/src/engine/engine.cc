@@ -6,7 +6,9 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "engine/behaviour_node.h"
 #include "engine/node_table.h"
+#include "engine/signals.h"
 #include "engine/verdict.h"
 
 namespace guard::engine {
@@ -21,6 +23,14 @@ struct ThreadState {
   std::vector<Finding> findings;
 };
 
+}  // namespace
+
+// The fields and matches of the request being inspected on this thread, for the signal stages.
+const request::FieldList& CurrentFields();
+const signatures::ScanState& CurrentScan();
+
+namespace {
+
 quota::Decision& LocalDecision() {
   thread_local quota::Decision d;  // ~400 bytes: kept off the worker's stack frame, reused
   return d;
@@ -30,6 +40,13 @@ ThreadState& LocalState() {
   thread_local ThreadState state;
   return state;
 }
+
+}  // namespace
+
+const request::FieldList& CurrentFields() { return LocalState().fields; }
+const signatures::ScanState& CurrentScan() { return LocalState().scan; }
+
+namespace {
 
 // Compiling the signatures costs hundreds of milliseconds, and most plugin instances share their rule
 // options, so engines share compiled matchers: one per (paranoia level, disabled rules) while any engine
@@ -99,6 +116,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
     if (!q.ok()) return q.status();
     e->quota_ = std::move(*q);
   }
+  if (absl::Status st = e->BuildSignals(id); !st.ok()) return st;
   return e;
 }
 
@@ -120,6 +138,10 @@ void Engine::CheckQuota(const guard_request& req, guard_verdict* verdict) const 
 }
 
 absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) const {
+  // Blocklist first: a banned client costs no parsing and no signatures; an allowlisted one skips behaviour.
+  const int64_t now_ms = CoarseUnixMs();
+  bool allowlisted = false;
+  if (BlocklistFirst(req, now_ms, verdict, &allowlisted)) return absl::OkStatus();
   ThreadState& st = LocalState();
   request::Parse(req, limits_, &st.fields);
   // Exclusions name paths as operators write them: the raw path (an encoded variant of an excluded path
@@ -141,10 +163,13 @@ absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) c
     st.findings.push_back({p.id, GUARD_CAT_PROTOCOL, p.severity, p.target, {}});
   }
   FillVerdict(config_, st.findings, (st.fields.flags() & request::kBodyUninspected) != 0, verdict);
+  SignalsAfterSignatures(req, now_ms, allowlisted, verdict);
   // Quota after signatures: a blocked attack is answered without spending anyone's quota (it must not let an
   // attacker drain a victim's consumer or IP bucket, and it is refused anyway). A monitored one is proxied, so
   // it pays like any other request.
-  if (quota_ && verdict->action != GUARD_ACTION_BLOCK) CheckQuota(req, verdict);
+  if (quota_ && verdict->action != GUARD_ACTION_BLOCK && verdict->action != GUARD_ACTION_RATE_LIMITED) {
+    CheckQuota(req, verdict);
+  }
   if (!scanned) return absl::InternalError("signature scan failed (Hyperscan error)");
   return absl::OkStatus();
 }

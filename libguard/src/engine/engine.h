@@ -19,6 +19,8 @@
 
 namespace guard::engine {
 
+struct SignalState;  // engine/signals.h: blocklist, fingerprint, verdict cache, behaviour (issue 5)
+
 // Who builds the engine: names the quota buckets of this plugin instance (node table and Redis keys).
 struct Identity {
   std::string instance_id = "default";
@@ -43,8 +45,21 @@ class Engine {
   // Ruleset/config version: part of every verdict-cache key, so a rules or config change invalidates it.
   uint64_t version() const { return version_; }
 
+  // ---- Behaviour as a signal (issue 5): engine/signals.cc ----
+  ~Engine();
+  // Feeds a response (log phase) into its client's profile; out may be nullptr.
+  absl::Status Observe(const guard_response_info& r, guard_decision_info* out) const;
+  const SignalState* signals() const { return signals_.get(); }
+
  private:
   Engine() = default;
+  absl::Status BuildSignals(const Identity& id);
+  // Before parsing: the blocklist. True when it decided the request (banned); *allowlisted skips behaviour.
+  bool BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verdict* v, bool* allowlisted) const;
+  // After the signatures scored: request-shape fingerprint, verdict cache, behaviour profile and decisions.
+  void SignalsAfterSignatures(const guard_request& req, int64_t now_ms, bool allowlisted, guard_verdict* v) const;
+  std::unique_ptr<SignalState> signals_;
+  // ---- end of behaviour as a signal ----
   void CheckQuota(const guard_request& req, guard_verdict* verdict) const;
   config::Config config_;
   request::Limits limits_;
