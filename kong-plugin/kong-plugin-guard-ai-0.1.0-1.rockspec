@@ -22,5 +22,6 @@ build = {
     ["kong.plugins.guard-ai.cdefs"] = "kong/plugins/guard-ai/cdefs.lua",
     ["kong.plugins.guard-ai.engine"] = "kong/plugins/guard-ai/engine.lua",
     ["kong.plugins.guard-ai.api"] = "kong/plugins/guard-ai/api.lua",
+    ["kong.plugins.guard-ai.behaviour"] = "kong/plugins/guard-ai/behaviour.lua",
   },
 }

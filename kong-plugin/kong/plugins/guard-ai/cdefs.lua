@@ -129,6 +129,46 @@ int guard_inspect(const guard_engine *engine, const guard_request *request, guar
 int guard_rules_check(const char *rules_json, size_t rules_len, char *errbuf, size_t errlen);
 const char *guard_category_name(int category);
 const char *guard_action_name(int action);
+
+/* ---- behaviour as a signal (issue 5) ---- */
+typedef struct guard_response_info {
+  guard_str method;
+  guard_str path;
+  guard_str client_ip;
+  guard_str consumer_id;
+  guard_str route_id;
+  int32_t status;
+  uint32_t flags;
+} guard_response_info;
+
+typedef struct guard_decision_info {
+  int32_t decision;
+  uint32_t is_new;
+  int64_t until_unix_ms;
+  char scenario[72];
+} guard_decision_info;
+
+typedef struct guard_behaviour_status {
+  uint32_t cache_enabled, behaviour_enabled;
+  uint32_t node_profiles;
+  uint32_t sync_state;
+  uint64_t cache_hits, cache_misses, cache_inserts, cache_evictions, cache_expired, cache_suppressed;
+  uint64_t cache_size, cache_capacity, cache_warmed;
+  uint64_t profiles_live, profiles_capacity, profiles_memory_bytes, profiles_evicted;
+  uint64_t decisions_throttle, decisions_ban;
+  uint64_t requests_banned, requests_throttled, requests_cache_blocked;
+  uint64_t blocklist_entries, blocklist_static, journal_seq, journal_lost;
+  uint64_t sync_rounds_ok, sync_rounds_failed, sync_lines_published, sync_lines_pulled;
+  uint64_t l2_fetches, l2_hits, l2_stores, l2_dropped, sync_last_ok_unix_ms;
+  char sync_last_error[256];
+} guard_behaviour_status;
+
+int guard_node_init_behaviour(size_t shm_bytes, char *errbuf, size_t errlen);
+int guard_observe(const guard_engine *engine, const guard_response_info *response, guard_decision_info *out, char *errbuf, size_t errlen);
+int guard_blocklist_add(int list, guard_str subject, int64_t ttl_ms, guard_str reason, char *errbuf, size_t errlen);
+int guard_blocklist_remove(int list, guard_str subject, char *errbuf, size_t errlen);
+int guard_blocklist_list(char *out, size_t outlen, size_t *written, char *errbuf, size_t errlen);
+int guard_engine_behaviour_status(const guard_engine *engine, guard_behaviour_status *out, char *errbuf, size_t errlen);
 ]]
 ffi.cdef(cdef)
 
@@ -147,6 +187,15 @@ local constants = {
   GUARD_SYNC_IDLE = 1,
   GUARD_SYNC_HEALTHY = 2,
   GUARD_SYNC_UNHEALTHY = 3,
+  -- behaviour as a signal (issue 5)
+  GUARD_VERDICT_BANNED = 0x100,
+  GUARD_VERDICT_THROTTLED = 0x200,
+  GUARD_RESP_LOGIN_FAILED = 0x1,
+  GUARD_DECISION_NONE = 0,
+  GUARD_DECISION_THROTTLE = 1,
+  GUARD_DECISION_BAN = 2,
+  GUARD_LIST_BAN = 0,
+  GUARD_LIST_ALLOW = 1,
 }
 
 -- Walks package.cpath and loads the first libguard.so that exists; a failure lists every path tried.

@@ -205,6 +205,10 @@ function _M.verdict_table(v)
     target = ffi_string(v.target),
     incident_id = ffi_string(v.incident_id),
     body_uninspected = bit.band(v.flags, C.GUARD_VERDICT_BODY_UNINSPECTED) ~= 0,
+    -- behaviour as a signal (issue 5)
+    cached = bit.band(v.flags, C.GUARD_VERDICT_CACHED) ~= 0,
+    banned = bit.band(v.flags, C.GUARD_VERDICT_BANNED) ~= 0,
+    fingerprint = ffi_string(v.fingerprint),
   }
 end
 
@@ -276,7 +280,8 @@ function _M.status()
   local out = {}
   for e in pairs(live) do
     if e.ptr and e.instance_id ~= "prewarm" then
-      out[e.instance_id] = { quota = e:quota_status() }
+      out[e.instance_id] = { quota = e:quota_status(),
+                             signals = require("kong.plugins.guard-ai.behaviour").status(e) } -- issue 5
     end
   end
   return out
@@ -299,6 +304,7 @@ _M.ACTION_MONITOR = 1
 _M.ACTION_BLOCK = 2
 _M.ACTION_RATE_LIMITED = 3
 _M.REQ_BODY_TRUNCATED = C.GUARD_REQ_BODY_TRUNCATED
+_M.VERDICT_THROTTLED = C.GUARD_VERDICT_THROTTLED -- issue 5
 
 -- Compiles the default rule options once in the nginx master (module load happens there, before fork),
 -- so every worker inherits the compiled signatures instead of compiling its own copy in configure().

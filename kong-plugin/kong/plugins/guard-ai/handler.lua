@@ -6,6 +6,7 @@
 -- so the consumer and credential are known, and before ip-restriction (990), acl (950) and
 -- rate-limiting (910), so attacks are stopped before they consume quota.
 local guard_engine = require "kong.plugins.guard-ai.engine"
+local behaviour = require "kong.plugins.guard-ai.behaviour"
 
 local kong = kong
 local ipairs, pairs, tonumber, concat = ipairs, pairs, tonumber, table.concat
@@ -22,6 +23,17 @@ do
   if not ok then
     -- Engines fall back to a table per worker: limits then hold per worker, not per node.
     ngx.log(ngx.ERR, "guard-ai: cannot create the node quota table (", shm_bytes, " bytes): ", err)
+  end
+end
+
+-- Behaviour as a signal (issue 5): the node-wide profile table and blocklist journal, made here for the same
+-- reason (GUARD_BEHAVIOUR_SHM_BYTES, default 32 MiB; Kong: KONG_NGINX_MAIN_ENV=GUARD_BEHAVIOUR_SHM_BYTES).
+do
+  local bytes = tonumber(os.getenv("GUARD_BEHAVIOUR_SHM_BYTES") or "") or behaviour.DEFAULT_SHM_BYTES
+  local ok, err = behaviour.node_init(bytes)
+  if not ok then
+    -- Profiles then live per worker (a client spread over W workers is judged on 1/W of its traffic).
+    ngx.log(ngx.ERR, "guard-ai: cannot create the node behaviour table (", bytes, " bytes): ", err)
   end
 end
 
@@ -92,6 +104,9 @@ local function set_verdict_headers(v, set)
   if v.body_uninspected then
     set("X-Guard-Body-Inspected", "partial")
   end
+  if v.cached then
+    set("X-Guard-Cache", "hit") -- the verdict came from the verdict cache (a known shape)
+  end
 end
 
 function GuardAiHandler:access(conf)
@@ -131,6 +146,12 @@ function GuardAiHandler:access(conf)
     rate_headers = nil -- quota.hide_client_headers; the 429 body still says when to come back
   end
   if raw.action == guard_engine.ACTION_RATE_LIMITED then
+    kong.ctx.plugin.answered = true
+    if not retry_after and bit.band(raw.flags, guard_engine.VERDICT_THROTTLED) ~= 0 then
+      -- A behaviour throttle (no quota headers): the client may come back when the decision expires.
+      retry_after = tonumber(raw.rate.retry_after_s)
+      rate_headers = { ["Retry-After"] = retry_after }
+    end
     return kong.response.exit(429, { message = "API rate limit exceeded", retry_after = retry_after }, rate_headers)
   end
   kong.ctx.plugin.rate_headers = rate_headers
@@ -147,8 +168,13 @@ function GuardAiHandler:access(conf)
   local rules = concat(v.rule_ids, ",")
   if v.action == "block" then
     kong.log.warn("blocked request: incident=", v.incident_id, " category=", v.category, " target=", v.target,
-                  " score=", v.score, " rules=", rules)
-    return kong.response.exit(conf.block_status, {
+                  " score=", v.score, " rules=", rules, v.cached and " (verdict cache)" or "")
+    kong.ctx.plugin.answered = true
+    local status = conf.block_status
+    if v.banned and type(conf.behaviour) == "table" and conf.behaviour.ban_status then
+      status = conf.behaviour.ban_status
+    end
+    return kong.response.exit(status, {
       message = conf.block_message,
       incident_id = v.incident_id,
       category = v.category,
@@ -168,6 +194,33 @@ function GuardAiHandler:header_filter(conf)
     for name, value in pairs(ctx.rate_headers) do
       kong.response.set_header(name, value)
     end
+  end
+end
+
+-- Behaviour as a signal (issue 5): the response status feeds the client's profile (404s, 401/403, failed
+-- logins). In log, not header_filter: it never delays the response. Requests this plugin answered itself
+-- (blocked, throttled) are not fed: our own 403s must not count as the client's failed logins.
+function GuardAiHandler:log(conf)
+  local b = conf.behaviour
+  if type(b) ~= "table" or not b.enabled or kong.ctx.plugin.answered then
+    return
+  end
+  local engine = engines[conf]
+  if not engine then
+    return
+  end
+  local consumer = kong.client.get_consumer()
+  local route = kong.router.get_route()
+  local _, err = behaviour.observe(engine, {
+    method = kong.request.get_method(),
+    path = kong.request.get_path(),
+    client_ip = kong.client.get_forwarded_ip(),
+    consumer_id = consumer and consumer.id,
+    route_id = route and route.id,
+    status = kong.response.get_status(),
+  })
+  if err then
+    kong.log.err("guard-ai: cannot record the response: ", err)
   end
 end
 
