@@ -191,7 +191,11 @@ Assessment BehaviourEngine::OnRequest(uint64_t client_key, const RequestEvent& e
         p.dt_var = (1 - kA) * (p.dt_var + kA * diff * diff);
       }
       if (p.dt_samples < UINT16_MAX) ++p.dt_samples;
-      if (!browser_like && p.dt_samples >= config_.bot_min_samples && p.dt_mean >= 1 &&
+      // Metronome timing on one or two routes is a poller or a health check (a 5 s liveness probe must never
+      // be throttled); across several routes it is a script walking the site.
+      const int templates = std::popcount(p.templates[0]) + std::popcount(p.templates[1]) +
+                            std::popcount(p.templates[2]) + std::popcount(p.templates[3]);
+      if (!browser_like && templates >= 3 && p.dt_samples >= config_.bot_min_samples && p.dt_mean >= 1 &&
           std::sqrt(p.dt_var) / p.dt_mean < config_.bot_cv_max)
         events[F(Feed::kRegularTiming)] = 1;
     }

@@ -61,7 +61,12 @@ void AppendLine(Journal* j, std::string_view line) {
 
 }  // namespace
 
+std::atomic<int64_t (*)()> g_test_clock{nullptr};
+
+void SetClockForTesting(int64_t (*now_ms)()) { g_test_clock.store(now_ms); }
+
 int64_t CoarseUnixMs() {
+  if (auto f = g_test_clock.load(std::memory_order_relaxed)) return f();
   timespec ts;
   clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;

@@ -59,5 +59,7 @@ NodeStats BehaviourNodeStats();
 // Wall-clock milliseconds from CLOCK_REALTIME_COARSE (vDSO: no syscall; ~4 ms resolution). Decisions expire
 // in unix ms so that Redis, other nodes and the admin API agree on them.
 int64_t CoarseUnixMs();
+// Benchmarks and tests only: replaces that clock (simulated time); nullptr restores it.
+void SetClockForTesting(int64_t (*now_ms)());
 
 }  // namespace guard::engine

@@ -62,6 +62,18 @@ void MarkBehaviourBlock(const config::Config& cfg, std::string_view target, uint
   if (v->incident_id[0] == '\0') common::NewIncidentId(v->incident_id, sizeof v->incident_id);
 }
 
+// "ban:probing": what decided, for the verdict's target (logs, X-Guard headers). No allocation.
+std::string_view ScenarioTarget(std::string_view kind, const behaviour::BehaviourConfig& bc, int scenario,
+                                char (&buf)[GUARD_TARGET_LEN]) {
+  std::string_view name = scenario >= 0 && scenario < static_cast<int>(bc.scenarios.size())
+                              ? std::string_view(bc.scenarios[scenario].name) : std::string_view("behaviour");
+  size_t n = std::min(kind.size(), sizeof buf - 1);
+  std::memcpy(buf, kind.data(), n);
+  size_t m = std::min(name.size(), sizeof buf - 1 - n);
+  std::memcpy(buf + n, name.data(), m);
+  return std::string_view(buf, n + m);
+}
+
 bool IsLoginRoute(const config::BehaviourSection& b, std::string_view route_id, std::string_view path) {
   for (const std::string& r : b.login_routes)
     if (r == route_id) return true;
@@ -351,12 +363,9 @@ void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, bo
 
   const behaviour::Assessment a = s.behaviour->OnRequest(ProfileKey(s, ip, consumer), ev, now_ms);
   Propagate(s, bs.engine, a, ip, consumer);
-  if (a.score > 0) {
-    v->score += a.score;
-    if (v->action == GUARD_ACTION_ALLOW && v->score >= config_.anomaly_threshold) {
-      MarkBehaviourBlock(config_, "behaviour", 0, v);  // a scenario's score tipped it over
-    }
-  }
+  v->score += a.score;  // a scenario's score is part of the request's anomaly score
+  char target[GUARD_TARGET_LEN];
+  // A decision outranks a score: the client is answered as decided (ban_status, or 429 with Retry-After).
   if (a.decision == behaviour::DecisionType::kBan && a.new_decision) {
     // Banned by this very request (the blocklist has it from now on; a ban in a profile that is no longer
     // on the blocklist was lifted by an admin and is not enforced).
@@ -364,7 +373,7 @@ void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, bo
       v->flags |= GUARD_VERDICT_BANNED;  // blocked anyway: keep the attack's category
     } else {
       v->score = std::max(v->score, config_.anomaly_threshold);
-      MarkBehaviourBlock(config_, "ban", GUARD_VERDICT_BANNED, v);
+      MarkBehaviourBlock(config_, ScenarioTarget("ban:", bs.engine, a.scenario, target), GUARD_VERDICT_BANNED, v);
     }
     s.requests_banned.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -375,10 +384,18 @@ void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, bo
     v->flags |= GUARD_VERDICT_THROTTLED;
     v->categories |= uint64_t{1} << GUARD_CAT_BEHAVIOUR;
     CopyCut(v->category, sizeof v->category, signatures::CategoryName(GUARD_CAT_BEHAVIOUR));
-    CopyCut(v->target, sizeof v->target, "throttle");
+    CopyCut(v->target, sizeof v->target, ScenarioTarget("throttle:", bs.engine, a.scenario, target));
     const int64_t left = a.decision_until_ms - now_ms;
     v->rate.retry_after_s = static_cast<uint64_t>(std::max<int64_t>(1, (left + 999) / 1000));
     s.requests_throttled.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (a.score > 0 && v->action == GUARD_ACTION_ALLOW && v->score >= config_.anomaly_threshold) {
+    // A scenario's score tipped it over: name the first that overflowed.
+    int first = -1;
+    for (int i = 0; i < static_cast<int>(bs.engine.scenarios.size()) && first < 0; ++i)
+      if (a.overflowed & (1u << i)) first = i;
+    MarkBehaviourBlock(config_, ScenarioTarget("score:", bs.engine, first, target), 0, v);
   }
 }
 

@@ -206,11 +206,18 @@ TEST_CASE("burst: rate far above the client's own baseline") {
 TEST_CASE("scripted bot: metronome timing from a non-browser, rotating header fingerprints") {
   auto e = Engine();
   int throttle_at = -1;
+  const char* routes[] = {"/api/items", "/api/users", "/api/orders"};  // a script walking several routes
   for (int i = 0; i < 60 && throttle_at < 0; ++i)
-    if (e->OnRequest(20, Get("/api/items", UaClass::kLibrary), i * 500).new_decision) throttle_at = i;
-  // Regular from the 8th inter-arrival sample (9th request, index 8); 22 events less 21 x 0.05 of
-  // leak make 20.95 > 20.
-  CHECK(throttle_at == 29);
+    if (e->OnRequest(20, Get(routes[i % 3], UaClass::kLibrary), i * 500).new_decision) throttle_at = i;
+  // Regular from the 8th inter-arrival sample (9th request, index 8) while the window has seen 3 routes;
+  // the window rolls at index 20 (10 s), so indexes 20 and 21 (1 and 2 routes) pour nothing: events at
+  // 8..19 and 22..31 are 22, less 23 x 0.05 of leak = 20.85 > 20.
+  CHECK(throttle_at == 31);
+
+  // One route at a fixed pace (a poller, a 5 s health check) is not a script walking the site.
+  auto poll = Engine();
+  for (int i = 0; i < 500; ++i)
+    CHECK(poll->OnRequest(25, Get("/api/items", UaClass::kLibrary), i * 500).decision == DecisionType::kNone);
 
   // The same timing from a real browser is not scored; jittered library traffic is not either.
   auto b = Engine();
