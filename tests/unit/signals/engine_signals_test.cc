@@ -259,3 +259,28 @@ TEST_CASE("without the node region each process judges only its own share (the f
   CHECK(decisions == 0);
 }
 
+
+TEST_CASE("a warm file preloads known attacks (their own keys only) into L1") {
+  const std::string path = std::string(GUARD_BINARY_DIR) + "/warm_test.jsonl";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs(R"({"route_id":"route-1","request":{"method":"GET","path":"/search","query":"q=zzevilmark"},)"
+               R"("verdict":{"kind":"malicious","score":9,"rule_id":900101,"categories":["sqli"]}})" "\n", f);
+    std::fputs(R"({"route_id":"route-1","request":{"method":"GET","path":"/search","query":"q=hello"},)"
+               R"("verdict":{"kind":"malicious","score":9,"rule_id":1,"categories":["sqli"]}})" "\n", f);  // unflagged: refused
+    std::fclose(f);
+  }
+  auto e = Make(R"("cache":{"warm_file":")" + path + "\"}");
+  CHECK(e->signals()->warmed == 1);
+  Req q;
+  q.query = "q=zzEvil";  // scores 1, but the warm entry knows its shape
+  guard_verdict v = Inspect(*e, q);
+  CHECK(v.action == GUARD_ACTION_BLOCK);
+  CHECK((v.flags & GUARD_VERDICT_CACHED) != 0);
+  q.query = "q=hello";  // the refused line poisoned nothing
+  CHECK(Inspect(*e, q).action == GUARD_ACTION_ALLOW);
+  auto missing = guard::engine::Engine::Create(std::string("{") + kRules + R"(,"cache":{"warm_file":"/nonexistent/x"}})");
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(std::string(missing.status().message()), Catch::Contains("cache.warm_file"));
+}
