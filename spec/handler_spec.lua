@@ -41,6 +41,7 @@ local function fake_kong(req)
         return "errored"
       end,
       set_header = function(name, value) rec.headers[name] = value end,
+      get_status = function() return req.status or 200 end,
     },
     ctx = { plugin = {} },
     log = {},
@@ -269,5 +270,83 @@ describe("guard-ai handler", function()
     -- a conf that reaches access without configure (Kong < 3.5 or a race) gets an engine lazily
     assert.are.equal(403, run(a, { query = "q=%3Cscript%3Ealert(1)%3C/script%3E" }).exit.status)
     assert.are.equal(3, made)
+  end)
+end)
+
+-- Behaviour as a signal (issue 5): bans and throttles become Kong responses, the log phase feeds responses
+-- back, and the blocklist calls of behaviour.lua act on every engine of the worker.
+describe("guard-ai behaviour", function()
+  local behaviour
+
+  setup(function()
+    _G.kong = _G.kong or {}
+    handler = require "kong.plugins.guard-ai.handler"
+    behaviour = require "kong.plugins.guard-ai.behaviour"
+  end)
+
+  local function log(c, req)
+    local k, rec = fake_kong(req)
+    install(k)
+    handler:log(c)
+    return rec
+  end
+
+  it("answers a banned client with behaviour.ban_status and says why", function()
+    local c = conf({ blocklist = { deny = { "203.0.113.0/24" } }, behaviour = { ban_status = 451 } })
+    local rec = run(c, { path = "/" })
+    assert.are.equal(451, rec.exit.status)
+    assert.are.equal("behaviour", rec.exit.body.category)
+    rec = run(conf({ blocklist = { deny = { "203.0.113.0/24" }, allow = { "203.0.113.7" } } }), { path = "/" })
+    assert.is_nil(rec.exit) -- the fake client is 203.0.113.7: the allow list wins
+  end)
+
+  it("throttles a client whose 404s overflow probing: 429 with Retry-After, fed from the log phase", function()
+    local c = conf({ behaviour = { enabled = true, scenarios = {
+      { name = "probing", capacity = 3, leak_per_sec = 0, feeds = { status_404 = 1 }, decision = "throttle", ttl_s = 30 } } } })
+    for i = 1, 4 do
+      assert.is_nil(run(c, { path = "/nope" .. i }).exit)
+      log(c, { path = "/nope" .. i, status = 404 })
+    end
+    local rec = run(c, { path = "/" })
+    assert.are.equal(429, rec.exit.status)
+    assert.is_true(rec.exit.headers["Retry-After"] >= 1 and rec.exit.headers["Retry-After"] <= 30)
+    assert.are.equal(rec.exit.headers["Retry-After"], rec.exit.body.retry_after)
+    -- a request the plugin answered itself is not fed back (its 429 is ours, not the client's)
+    local k, _ = fake_kong({ status = 429 })
+    install(k)
+    kong.ctx.plugin.answered = true
+    handler:log(c)
+  end)
+
+  it("blocklist add, list and remove through libguard; bad input is refused with a message", function()
+    assert.is_true(behaviour.blocklist_add("ban", "192.0.2.0/24", 60, "spec"))
+    local found
+    for _, e in ipairs(assert(behaviour.blocklist_list())) do
+      if e.subject == "192.0.2.0/24" and e.list == "ban" then found = e end
+    end
+    assert.is_table(found)
+    assert.are.equal("spec", found.reason)
+    assert.is_true(found.expires_unix_ms > 0)
+    assert.is_true(behaviour.blocklist_remove("ban", "192.0.2.0/24"))
+    for _, e in ipairs(assert(behaviour.blocklist_list())) do
+      assert.are_not.equal("192.0.2.0/24", e.subject)
+    end
+    local ok, err = behaviour.blocklist_add("ban", "not-an-ip")
+    assert.is_nil(ok)
+    assert.is_string(err)
+    ok, err = behaviour.blocklist_add("maybe", "192.0.2.1")
+    assert.is_nil(ok)
+    assert.matches("ban or allow", err)
+  end)
+
+  it("the status of an engine carries the cache and behaviour counters", function()
+    local engine = require "kong.plugins.guard-ai.engine"
+    local e = assert(engine.new(conf({ behaviour = { enabled = true } })))
+    local s = assert(behaviour.status(e))
+    assert.is_true(s.cache.enabled)
+    assert.is_true(s.behaviour.enabled)
+    assert.is_true(s.behaviour.profiles_capacity > 0)
+    assert.are.equal("none", s.redis.sync)
+    e:free()
   end)
 end)

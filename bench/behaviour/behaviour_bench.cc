@@ -12,7 +12,9 @@
 //            benign clients throttled or banned.
 //   memory   1M distinct client IPs through the node profile table (GUARD_BEHAVIOUR_SHM_BYTES default).
 //
-// Usage: bench_behaviour [replay|mix|memory|all] [variants per payload, default 24]
+//   cost     median ns per request of Inspect (+ Observe) with the cache and behaviour off/on.
+//
+// Usage: bench_behaviour [replay|mix|cost|memory|all] [variants per payload, default 24]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -568,6 +570,48 @@ void Memory() {
               (unsigned long long)table.stats().evicted, rss1 - rss0, secs * 1e6 / N);
 }
 
+// ---- cost on the request path --------------------------------------------------------------------------
+
+// Median ns per Inspect (+ Observe when behaviour is on) of benign corpus requests, rounds alternating between
+// the configurations so that machine noise hits them alike.
+void Cost(int rounds) {
+  struct Setup {
+    const char* name;
+    std::unique_ptr<Engine> e;
+    bool observe;
+    std::vector<double> ns;
+  };
+  std::vector<Setup> setups;
+  setups.push_back({"signatures only (cache off)", MakeEngine(R"({"cache":{"enabled":false}})"), false, {}});
+  setups.push_back({"+ verdict cache (default)", MakeEngine("{}"), false, {}});
+  setups.push_back({"+ cache + behaviour (inspect + observe)", MakeEngine(R"({"behaviour":{"enabled":true}})"), true, {}});
+  auto benign = ReadJsonl(std::string(GUARD_SOURCE_DIR) + "/tests/corpus/benign.jsonl");
+  std::vector<Http> reqs;
+  for (size_t i = 0; i < benign.size() && reqs.size() < 200; ++i) {
+    reqs.push_back(FromCorpus(benign[i]));
+    reqs.back().ip = "10.9." + std::to_string(i / 200) + "." + std::to_string(i % 200);
+  }
+  std::vector<guard_request> built;
+  for (Http& h : reqs) built.push_back(h.Build());
+  for (int r = 0; r < rounds; ++r) {
+    for (Setup& s : setups) {
+      guard_verdict v;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < built.size(); ++i) {
+        (void)s.e->Inspect(built[i], &v);
+        if (s.observe) Observe(*s.e, reqs[i], 200);
+      }
+      s.ns.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+                     static_cast<double>(built.size()));
+    }
+  }
+  std::printf("cost: %zu benign corpus requests per round, %d rounds, median ns per request\n", built.size(), rounds);
+  for (Setup& s : setups) {
+    std::sort(s.ns.begin(), s.ns.end());
+    std::printf("  %-42s %8.0f ns\n", s.name, s.ns[s.ns.size() / 2]);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -575,6 +619,7 @@ int main(int argc, char** argv) {
   int variants = argc > 2 ? std::atoi(argv[2]) : 24;
   if (what == "replay" || what == "all") Replay(variants);
   if (what == "mix" || what == "all") Mix();
+  if (what == "cost" || what == "all") Cost(101);
   if (what == "memory" || what == "all") Memory();
   return 0;
 }

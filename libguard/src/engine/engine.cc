@@ -140,8 +140,8 @@ void Engine::CheckQuota(const guard_request& req, guard_verdict* verdict) const 
 absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) const {
   // Blocklist first: a banned client costs no parsing and no signatures; an allowlisted one skips behaviour.
   const int64_t now_ms = CoarseUnixMs();
-  bool allowlisted = false;
-  if (BlocklistFirst(req, now_ms, verdict, &allowlisted)) return absl::OkStatus();
+  int listed = 0;
+  if (BlocklistFirst(req, now_ms, verdict, &listed)) return absl::OkStatus();
   ThreadState& st = LocalState();
   request::Parse(req, limits_, &st.fields);
   // Exclusions name paths as operators write them: the raw path (an encoded variant of an excluded path
@@ -163,7 +163,7 @@ absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) c
     st.findings.push_back({p.id, GUARD_CAT_PROTOCOL, p.severity, p.target, {}});
   }
   FillVerdict(config_, st.findings, (st.fields.flags() & request::kBodyUninspected) != 0, verdict);
-  SignalsAfterSignatures(req, now_ms, allowlisted, verdict);
+  SignalsAfterSignatures(req, now_ms, listed, verdict);
   // Quota after signatures: a blocked attack is answered without spending anyone's quota (it must not let an
   // attacker drain a victim's consumer or IP bucket, and it is refused anyway). A monitored one is proxied, so
   // it pays like any other request.

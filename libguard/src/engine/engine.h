@@ -54,10 +54,11 @@ class Engine {
  private:
   Engine() = default;
   absl::Status BuildSignals(const Identity& id);
-  // Before parsing: the blocklist. True when it decided the request (banned); *allowlisted skips behaviour.
-  bool BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verdict* v, bool* allowlisted) const;
+  // Before parsing: the blocklist. True when it decided the request (banned, block mode). *listed: 0 not
+  // listed, 1 allowlisted (skips behaviour), 2 banned in monitor mode (reported after the signatures).
+  bool BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verdict* v, int* listed) const;
   // After the signatures scored: request-shape fingerprint, verdict cache, behaviour profile and decisions.
-  void SignalsAfterSignatures(const guard_request& req, int64_t now_ms, bool allowlisted, guard_verdict* v) const;
+  void SignalsAfterSignatures(const guard_request& req, int64_t now_ms, int listed, guard_verdict* v) const;
   std::unique_ptr<SignalState> signals_;
   // ---- end of behaviour as a signal ----
   void CheckQuota(const guard_request& req, guard_verdict* verdict) const;

@@ -249,7 +249,7 @@ absl::Status Engine::BuildSignals(const Identity& id) {
   return absl::OkStatus();
 }
 
-bool Engine::BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verdict* v, bool* allowlisted) const {
+bool Engine::BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verdict* v, int* listed) const {
   const SignalState& s = *signals_;
   CatchUpBlocklist();  // one atomic load unless another worker decided something
   const std::string_view ip = View(req.client_ip), consumer = View(req.consumer_id);
@@ -261,21 +261,29 @@ bool Engine::BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verd
   blocklist::LookupResult a = s.static_entries ? lookup(s.static_list) : blocklist::LookupResult{};
   blocklist::LookupResult b = lookup(SharedBlocklist());
   if (a.match == blocklist::Match::kAllowed || b.match == blocklist::Match::kAllowed) {
-    *allowlisted = true;  // the allow list always wins, whoever banned
+    *listed = 1;  // the allow list always wins, whoever banned
     return false;
   }
   if (a.match != blocklist::Match::kBanned && b.match != blocklist::Match::kBanned) return false;
+  if (config_.mode == config::Mode::kMonitor) {
+    *listed = 2;  // inspect as usual; SignalsAfterSignatures reports the ban
+    return false;
+  }
   ClearVerdict(v);
   v->threshold = config_.anomaly_threshold;
   v->score = config_.anomaly_threshold;
   MarkBehaviourBlock(config_, "blocklist", GUARD_VERDICT_BANNED, v);
   s.requests_banned.fetch_add(1, std::memory_order_relaxed);
-  return v->action == GUARD_ACTION_BLOCK;  // monitor mode: report it and inspect as usual
+  return true;
 }
 
-void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, bool allowlisted,
-                                    guard_verdict* v) const {
+void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, int listed, guard_verdict* v) const {
   const SignalState& s = *signals_;
+  const bool allowlisted = listed == 1;
+  if (listed == 2 && v->action == GUARD_ACTION_ALLOW) {
+    MarkBehaviourBlock(config_, "blocklist", GUARD_VERDICT_BANNED, v);  // monitor mode: MONITOR, reported
+    s.requests_banned.fetch_add(1, std::memory_order_relaxed);
+  }
   const request::FieldList& fields = CurrentFields();
   const auto& matches = CurrentScan().matches();
   const bool attack = v->score >= config_.anomaly_threshold;

@@ -102,7 +102,7 @@ TEST_CASE("a cached malicious shape blocks a variant that scores below the thres
   CHECK(st.inserts >= 2);  // the attack (malicious) and benign shapes
 }
 
-TEST_CASE("the cache can be turned off; the version follows the config") {
+TEST_CASE("the cache can be turned off, the version follows the config") {
   auto off = Make(R"("cache":{"enabled":false})");
   CHECK(off->verdict_cache() == nullptr);
   Req q;
@@ -183,7 +183,7 @@ TEST_CASE("probing: 404 answers throttle the client after exactly the bucket cap
   CHECK(e->signals()->decisions_throttle.load() == 1);
 }
 
-TEST_CASE("credential stuffing: failed logins ban the client through the blocklist; the allow list exempts") {
+TEST_CASE("credential stuffing: failed logins ban the client through the blocklist, the allow list exempts") {
   auto e = Make(R"("behaviour":{"enabled":true,"scenarios":[
       {"name":"credential_stuffing","capacity":4,"leak_per_sec":0,"feeds":{"login_failure":1},"decision":"ban","ttl_s":300}]},
       "blocklist":{"allow":["192.0.2.200"]})");
@@ -219,7 +219,7 @@ TEST_CASE("credential stuffing: failed logins ban the client through the blockli
   CHECK(Inspect(*e, stuffer).action == GUARD_ACTION_ALLOW);
 }
 
-TEST_CASE("repeated attacks ban the client (attack_burst); low-severity matches do not count") {
+TEST_CASE("repeated attacks ban the client (attack_burst), low-severity matches do not count") {
   auto e = Make(R"("behaviour":{"enabled":true,"scenarios":[{"name":"attack_burst","capacity":3,"leak_per_sec":0}]})");
   Req q;
   q.ip = "192.0.2.90";
@@ -283,4 +283,16 @@ TEST_CASE("a warm file preloads known attacks (their own keys only) into L1") {
   auto missing = guard::engine::Engine::Create(std::string("{") + kRules + R"(,"cache":{"warm_file":"/nonexistent/x"}})");
   REQUIRE_FALSE(missing.ok());
   CHECK_THAT(std::string(missing.status().message()), Catch::Contains("cache.warm_file"));
+}
+
+TEST_CASE("monitor mode reports a banned client instead of blocking it") {
+  auto e = Make(R"("mode":"monitor","blocklist":{"deny":["198.51.100.0/24"]})");
+  Req q;
+  q.ip = "198.51.100.3";
+  q.query = "q=1";
+  guard_verdict v = Inspect(*e, q);
+  CHECK(v.action == GUARD_ACTION_MONITOR);
+  CHECK((v.flags & GUARD_VERDICT_BANNED) != 0);
+  CHECK(std::string(v.target) == "blocklist");
+  CHECK(std::strlen(v.fingerprint) == 32);  // inspected as usual
 }

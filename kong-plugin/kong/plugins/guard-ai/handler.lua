@@ -168,7 +168,7 @@ function GuardAiHandler:access(conf)
   local rules = concat(v.rule_ids, ",")
   if v.action == "block" then
     kong.log.warn("blocked request: incident=", v.incident_id, " category=", v.category, " target=", v.target,
-                  " score=", v.score, " rules=", rules, v.cached and " (verdict cache)" or "")
+                  " score=", v.score, " rules=", rules)
     kong.ctx.plugin.answered = true
     local status = conf.block_status
     if v.banned and type(conf.behaviour) == "table" and conf.behaviour.ban_status then
