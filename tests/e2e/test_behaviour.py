@@ -160,3 +160,29 @@ def test_redis_down_keeps_the_node_working_and_shows_in_status(localgw):
     wait_until(lambda: signals(gw)["redis"]["sync"] == "unhealthy", timeout=5, what="sync unhealthy")
     assert signals(gw)["redis"]["last_error"] != ""
     assert request_from(gw, "127.0.0.10", "GET", "/").status == 200
+
+
+def test_the_l2_verdict_cache_carries_a_known_attack_shape_from_gateway_a_to_gateway_b(localgw, redis_server):
+    # Two custom rules: "zzevilmark" is an attack (5 + 1), "zzevil" alone scores 1; both have the skeleton "w", so
+    # once A has seen the attack, the low-scoring variant has a known malicious shape.
+    rules = [{"id": 900101, "category": "sqli", "severity": 5, "paranoia": 1, "targets": ["args"],
+              "patterns": ["zzevilmark"], "message": "m"},
+             {"id": 900102, "category": "sqli", "severity": 1, "paranoia": 1, "targets": ["args"],
+              "patterns": ["zzevil"], "message": "w"}]
+    cfg = {"custom_rules": rules, "redis": {"host": "127.0.0.1", "port": redis_server.port, "prefix": "l2"}}
+    a = localgw(lambda echo: config(echo, cfg), workers=1, cpaths=(BUILD,), env=ENV)
+    b = localgw(lambda echo: config(echo, cfg), workers=1, cpaths=(BUILD,), env=ENV)
+    assert request_from(a, "127.0.0.11", "GET", "/s?q=zzevilmark").status == 403
+    wait_until(lambda: any(k.startswith("l2:vc:") for k in redis_server.command("KEYS", "l2:vc:*")), timeout=5,
+               what="the malicious verdict written behind to Redis")
+    # B has never seen the attack: the variant passes (score 1) and queues a fetch; once the answer is in B's
+    # L1, the same shape is blocked from the cache.
+    first = request_from(b, "127.0.0.12", "GET", "/s?q=zzEVIL")
+    assert first.status == 200
+    wait_until(lambda: request_from(b, "127.0.0.12", "GET", "/s?q=ZZevil").status == 403, timeout=5,
+               what="gateway B blocking the variant from the L2 cache")
+    r = request_from(b, "127.0.0.13", "GET", "/s?q=zzevil")
+    assert r.status == 403
+    assert r.header("X-Guard-Cache") == "hit"
+    assert signals(b)["redis"]["l2_hits"] >= 1
+    assert signals(a)["redis"]["l2_stores"] >= 1
