@@ -147,12 +147,14 @@ void StateSync::Publish(std::string_view lines) {
 
 void StateSync::Register(cache::VerdictCache* l1) {
   std::lock_guard<std::mutex> lock(mu_);
-  live_.insert(l1);
+  ++live_[l1];
 }
 
 void StateSync::Unregister(cache::VerdictCache* l1) {
   std::lock_guard<std::mutex> lock(mu_);
-  live_.erase(l1);
+  auto it = live_.find(l1);
+  if (it == live_.end() || --it->second > 0) return;
+  live_.erase(it);
   fetch_.erase(std::remove_if(fetch_.begin(), fetch_.end(), [l1](const Fetch& f) { return f.l1 == l1; }),
                fetch_.end());
 }

@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -59,8 +59,9 @@ class StateSync {
   void EnsureStarted();
 
   void Publish(std::string_view lines);
+  // Counted: engines share caches. After the last Unregister of l1 the thread never touches it again.
   void Register(cache::VerdictCache* l1);
-  void Unregister(cache::VerdictCache* l1);  // after it returns, the thread never touches l1 again
+  void Unregister(cache::VerdictCache* l1);
   // Hot path: never blocks (try_lock), false when dropped.
   bool QueueFetch(cache::VerdictCache* l1, const cache::VerdictKey& key);
   bool QueueStore(const cache::VerdictKey& key, const cache::CachedVerdict& v, int64_t ttl_ms);
@@ -97,7 +98,7 @@ class StateSync {
   std::vector<std::string> publish_;
   std::vector<Fetch> fetch_;
   std::vector<Store> store_;
-  std::unordered_set<cache::VerdictCache*> live_;
+  std::unordered_map<cache::VerdictCache*, int> live_;  // registrations per cache
   SyncStats stats_;
 
   std::mutex wake_mu_;

@@ -67,7 +67,7 @@ class Engine {
   std::shared_ptr<const signatures::Matcher> matcher_;
   std::unique_ptr<protocol::Checker> protocol_;
   std::unique_ptr<quota::QuotaEngine> quota_;
-  std::unique_ptr<cache::VerdictCache> cache_;
+  std::shared_ptr<cache::VerdictCache> cache_;  // one per worker for all engines with the same cache settings
   uint64_t version_ = 0;
 };
 

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -115,6 +118,27 @@ void Propagate(const SignalState& s, const behaviour::BehaviourConfig& bc, const
   }
 }
 
+// One L1 cache per process for every engine with the same cache settings (Kong users often run a plugin
+// instance per route: a cache of 65 536 entries is ~11 MB, per instance per worker that would add up fast).
+// Sharing is safe: the key holds the route and the version (config digest + rules), so engines with other
+// configs never read each other's verdicts, and engines with the same config would compute the same ones.
+// Taken when an engine is built, never per request.
+absl::StatusOr<std::shared_ptr<cache::VerdictCache>> SharedVerdictCache(const cache::VerdictCacheConfig& c) {
+  using Key = std::tuple<size_t, size_t, size_t, int64_t, int64_t>;
+  static std::mutex mu;
+  static std::map<Key, std::weak_ptr<cache::VerdictCache>> caches;
+  const Key key{c.max_entries, c.max_bytes, c.shards, c.benign_ttl_ms, c.malicious_ttl_ms};
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = caches.find(key); it != caches.end())
+    if (auto shared = it->second.lock()) return shared;
+  auto made = cache::VerdictCache::Create(c);
+  if (!made.ok()) return made.status();
+  std::shared_ptr<cache::VerdictCache> shared = std::move(*made);
+  for (auto it = caches.begin(); it != caches.end();) it = it->second.expired() ? caches.erase(it) : std::next(it);
+  caches[key] = shared;
+  return shared;
+}
+
 }  // namespace
 
 fingerprint::RequestFingerprint FingerprintFields(std::string_view method, const request::FieldList& fields,
@@ -190,7 +214,7 @@ absl::Status Engine::BuildSignals(const Identity& id) {
   s.static_entries = config_.blocklist.allow.size() + config_.blocklist.deny.size();
 
   if (config_.cache.enabled) {
-    auto c = cache::VerdictCache::Create(config_.cache.l1);
+    auto c = SharedVerdictCache(config_.cache.l1);
     if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid config: cache: ", c.status().message()));
     cache_ = std::move(*c);
   }
