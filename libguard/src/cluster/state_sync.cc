@@ -330,7 +330,7 @@ absl::Status StateSync::Round() {
     if (!lines.empty()) (void)apply_to_->ApplyLines(lines);
   }
 
-  // 3. L2 writes behind, then reads whose answers fill L1 (pipelined: one round trip each batch).
+  // 3. L2 writes behind, then reads whose answers fill L1 (pipelined: one round trip for the batch).
   for (const Store& s : store) {
     char val[64];
     std::snprintf(val, sizeof val, "m %d %" PRIu64 " %u", s.v.score, s.v.categories, s.v.rule_id);
@@ -339,7 +339,6 @@ absl::Status StateSync::Round() {
   }
   for (const Fetch& f : fetch) {
     std::string k = CacheKey(prefix, f.key);
-    redisAppendCommand(ctx_, "PTTL %b", k.data(), k.size());
     redisAppendCommand(ctx_, "GET %b", k.data(), k.size());
   }
   for (size_t i = 0; i < store.size(); ++i) {
@@ -353,9 +352,8 @@ absl::Status StateSync::Round() {
   size_t hits = 0;
   const int64_t now = UnixMs();
   for (const Fetch& f : fetch) {
-    Reply ttl, val;
-    if (redisGetReply(ctx_, reinterpret_cast<void**>(&ttl.r)) != REDIS_OK ||
-        redisGetReply(ctx_, reinterpret_cast<void**>(&val.r)) != REDIS_OK) {
+    Reply val;
+    if (redisGetReply(ctx_, reinterpret_cast<void**>(&val.r)) != REDIS_OK) {
       auto st = absl::UnavailableError(absl::StrCat("redis GET: ", ctx_->errstr));
       Fail(st);
       return fail(st);
@@ -372,9 +370,8 @@ absl::Status StateSync::Round() {
     v.categories = cats;
     v.rule_id = rule;
     ++hits;
-    // Insert under mu_: Unregister (engine teardown) cannot free the cache meanwhile. The L1 entry gets
-    // L1's own malicious TTL; the Redis TTL (PTTL) bounds how long the key is shared, not this copy.
-    (void)ttl;
+    // Insert under mu_: Unregister (engine teardown) cannot free the cache meanwhile. The L1 copy gets L1's
+    // own malicious TTL (at most one TTL past the Redis key's expiry).
     std::lock_guard<std::mutex> lock(mu_);
     if (live_.count(f.l1)) (void)f.l1->Insert(f.key, v, /*signatures_flagged=*/true, now);
   }
