@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -170,11 +171,21 @@ Toolbox ToolboxFor(const std::string& category) {
 // decodes them); case, padding, entities and other literals where the language allows (see Toolbox).
 std::string Mutate(const std::string& s, std::mt19937& rng, const Toolbox& tb) {
   std::string lit;
-  for (size_t i = 0; i < s.size(); ++i) {  // other literals: every run of digits becomes another number
-    if (tb.literals && isdigit(static_cast<unsigned char>(s[i]))) {
-      while (i + 1 < s.size() && isdigit(static_cast<unsigned char>(s[i + 1]))) ++i;
-      lit += std::to_string(1 + rng() % 9999);
-    } else lit += s[i];
+  // Other literals: every free-standing number becomes another one. Digits inside a word (`base64_decode`,
+  // base64 text) or a %XX escape still in the value are part of a name or a byte, not a literal: changing them
+  // would break the attack rather than vary it.
+  auto word_char = [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '%'; };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (tb.literals && isdigit(static_cast<unsigned char>(s[i])) && (i == 0 || !word_char(s[i - 1]))) {
+      size_t j = i;
+      while (j + 1 < s.size() && isdigit(static_cast<unsigned char>(s[j + 1]))) ++j;
+      if (j + 1 == s.size() || !word_char(s[j + 1])) {
+        lit += std::to_string(1 + rng() % 9999);
+        i = j;
+        continue;
+      }
+    }
+    lit += s[i];
   }
   std::string out;
   static const char* d = "0123456789abcdef";
@@ -260,7 +271,12 @@ void Replay(int variants) {
       guard_verdict vv = Inspect(*e, var);
       ++sent;
       ++by_category[cat].second;
-      if (vv.rule_count == 0) ++unflagged;
+      if (vv.rule_count == 0) {
+        ++unflagged;
+        // GUARD_BENCH_SHOW_MISSES=1 prints them: signature misses are leads for the detection rules.
+        static const bool show = std::getenv("GUARD_BENCH_SHOW_MISSES") != nullptr;
+        if (show) std::fprintf(stderr, "unflagged %s %s?%s\n", cat.c_str(), var.path.c_str(), var.query.c_str());
+      }
       if (vv.action == GUARD_ACTION_BLOCK) ++blocked;
       if ((vv.flags & GUARD_VERDICT_CACHED) && vv.action == GUARD_ACTION_BLOCK) {
         ++hits;
