@@ -103,8 +103,42 @@ size_t Run(Transform t, std::string_view in, char* out) {
 
 }  // namespace internal
 
-namespace {
-}  // namespace
+uint32_t MayChange(std::string_view in) {
+  uint64_t seen[4] = {};  // bit per byte value present
+  for (char c : in) {
+    const auto u = static_cast<unsigned char>(c);
+    seen[u >> 6] |= uint64_t{1} << (u & 63);
+  }
+  auto has = [&](unsigned char c) { return (seen[c >> 6] >> (c & 63)) & 1; };
+  const bool high = seen[2] | seen[3];
+  const bool upper = seen[1] & (((uint64_t{1} << 26) - 1) << ('A' - 64));
+  const bool ctrl_space = seen[0] & (((uint64_t{1} << 5) - 1) << '\t');  // \t \n \v \f \r
+  const bool double_space = has(' ') && in.find("  ") != std::string_view::npos;
+  uint32_t may = Bit(Transform::kBase64Decode);  // decided by the whole value's shape: always run it
+  if (has('%') || has('+')) may |= Bit(Transform::kUrlDecode) | Bit(Transform::kUrlDecodeUni);
+  if (has('&')) may |= Bit(Transform::kHtmlEntityDecode);
+  if (high) may |= Bit(Transform::kUtf8Normalize);
+  if (upper) may |= Bit(Transform::kLowercase);
+  if (has('\0')) may |= Bit(Transform::kRemoveNulls);
+  // 0xA0 (NBSP, alone or in C2 A0) is a high byte.
+  if (ctrl_space || high || double_space) may |= Bit(Transform::kCompressWhitespace);
+  if (has('#') || (has('-') && in.find("--") != std::string_view::npos) ||
+      (has('*') && has('/') && (in.find("/*") != std::string_view::npos || in.find("*/") != std::string_view::npos))) {
+    may |= Bit(Transform::kRemoveComments);
+  }
+  // Without '\\', a value changes only through an empty or "."/".." segment: it needs "//", or a '/' and
+  // a '.', or is the whole value ".".
+  if (has('\\') || (has('/') && (has('.') || in.find("//") != std::string_view::npos)) || in == ".") {
+    may |= Bit(Transform::kNormalizePath);
+  }
+  // cmdLine deletes \ " ' ^, turns , ; and whitespace into single spaces, drops a space before / or (, and
+  // lowercases.
+  if (has('\\') || has('"') || has('\'') || has('^') || has(',') || has(';') || ctrl_space || upper ||
+      double_space || (has(' ') && (has('/') || has('(')))) {
+    may |= Bit(Transform::kCmdLine);
+  }
+  return may;
+}
 
 std::string_view TransformName(Transform t) {
   for (const NameEntry& e : kNames)
