@@ -12,14 +12,30 @@ namespace {
 
 std::atomic<uint64_t> g_next_matcher_id{1};
 
-// Between fields in a group's joined scan: line breaks keep ^ and $ true at field edges (multi-line
-// patterns), and the \x01 between them stops \s, \w and [\r\n]-led patterns from running on into the
-// next field, so benign requests rarely need the field-by-field pass.
+// Between slices in the joined scan: line breaks keep ^ and $ true at field edges (multi-line patterns),
+// and the \x01 between them stops \s, \w and [\r\n]-led patterns from running on into the next slice, so
+// benign requests rarely need a slice confirmed alone.
 constexpr std::string_view kSeparator("\n\x01\n", 3);
 
-struct ScanContext {
-  const std::vector<uint32_t>* pattern_rule;
+// Fields longer than this are not joined: each of their values is scanned alone (the fixed cost of a
+// Hyperscan call is small beside scanning them). That also keeps the joined scan, which reports every
+// match end, to small fields, and lets a large value be scanned with SINGLEMATCH.
+constexpr size_t kJoinMaxBytes = 4096;
+
+unsigned HsFlags(const Rule& r, bool single_match) {
+  // MULTILINE: ^ and $ hold at line breaks, which is what lets a scan of slices joined by '\n' see every
+  // match a slice alone has (Scan). Within one field it lets anchored patterns also see each line of
+  // multi-line values, which for injection signatures is a feature.
+  return HS_FLAG_DOTALL | HS_FLAG_MULTILINE | (single_match ? HS_FLAG_SINGLEMATCH : 0) |
+         (r.case_sensitive ? 0 : HS_FLAG_CASELESS);
+}
+
+}  // namespace
+
+struct Matcher::AloneContext {
+  const std::vector<PatternRef>* patterns;
   const std::vector<Rule>* rules;
+  uint64_t groups;  // groups whose value this slice is
   const request::Field* field;
   uint32_t field_index;
   std::vector<Match>* matches;
@@ -27,26 +43,85 @@ struct ScanContext {
   std::string_view path;
 };
 
-int OnMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx_ptr) {
-  auto* ctx = static_cast<ScanContext*>(ctx_ptr);
-  const uint32_t rule_index = (*ctx->pattern_rule)[id];
-  const Rule& rule = (*ctx->rules)[rule_index];
+struct Matcher::JoinedContext {
+  const std::vector<PatternRef>* patterns;
+  const std::vector<Rule>* rules;
+  const std::vector<request::Field>* fields;
+  std::vector<ScanState::Slice>* slices;
+  size_t cursor;  // slice of the last match: matches come (mostly) in order of end offset
+};
+
+int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx_ptr) {
+  auto* ctx = static_cast<AloneContext*>(ctx_ptr);
+  const PatternRef& p = (*ctx->patterns)[id];
+  if (!((ctx->groups >> p.group) & 1)) return 0;  // a pattern of another chain: this is not its value
+  const Rule& rule = (*ctx->rules)[p.rule];
   if (!rule.Applies(*ctx->field)) return 0;
   for (const Match& m : *ctx->matches) {
-    if (m.rule_index == rule_index) return 0;  // a rule scores once per request
+    if (m.rule_index == p.rule) return 0;  // a rule scores once per request
   }
   if (ctx->exclusions && ctx->exclusions->Excludes(rule.id, ctx->field, ctx->path)) return 0;
-  ctx->matches->push_back({rule_index, ctx->field_index});
+  ctx->matches->push_back({p.rule, ctx->field_index});
   return 0;
 }
 
-}  // namespace
+// A match in the joined buffer is a candidate only: it may have started in an earlier slice. Each match a
+// slice has alone ends inside that slice (in the joined buffer too, see Scan), so the slice where a
+// candidate ends is the one to confirm, if the pattern's group produced it and its rule reads the field.
+int Matcher::OnJoinedMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* ctx_ptr) {
+  auto* ctx = static_cast<JoinedContext*>(ctx_ptr);
+  auto& slices = *ctx->slices;
+  size_t i = ctx->cursor;
+  if (to <= slices[i].begin || to > slices[i].end) {
+    if (to > slices[i].end) {
+      while (i + 1 < slices.size() && to > slices[i].end) ++i;
+    } else {
+      auto it = std::lower_bound(slices.begin(), slices.end(), to,
+                                 [](const ScanState::Slice& s, unsigned long long t) { return s.end < t; });
+      i = static_cast<size_t>(it - slices.begin());
+      if (i == slices.size()) return 0;
+    }
+    ctx->cursor = i;
+  }
+  ScanState::Slice& s = slices[i];
+  if (s.confirm || to <= s.begin || to > s.end) return 0;  // already to confirm, or ends in a separator
+  const PatternRef& p = (*ctx->patterns)[id];
+  if (!((s.groups >> p.group) & 1)) return 0;
+  if (!(*ctx->rules)[p.rule].Applies((*ctx->fields)[s.field_index])) return 0;
+  s.confirm = true;
+  return 0;
+}
 
 ScanState::~ScanState() { hs_free_scratch(scratch_); }
 
 Matcher::~Matcher() {
   for (Group& g : groups_) hs_free_database(g.db);
+  hs_free_database(joined_db_);
+  hs_free_database(alone_db_);
 }
+
+namespace {
+
+// Compiles (patterns, flags) into *db; errors name the rule of the failing expression.
+absl::Status CompileDb(const std::vector<const char*>& exprs, const std::vector<unsigned>& flags,
+                       const std::vector<uint32_t>& expr_rule, const std::vector<Rule>& rules, hs_database_t** db) {
+  std::vector<unsigned> ids(exprs.size());
+  for (unsigned i = 0; i < ids.size(); ++i) ids[i] = i;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
+                       nullptr, db, &err) == HS_SUCCESS) {
+    return absl::OkStatus();
+  }
+  std::string msg = absl::StrCat("Hyperscan: ", err ? err->message : "compile failed");
+  if (err && err->expression >= 0) {
+    const Rule& bad = rules[expr_rule[err->expression]];
+    msg = absl::StrCat("rule ", bad.id, ": pattern '", exprs[err->expression], "': ", err->message);
+  }
+  hs_free_compile_error(err);
+  return absl::InvalidArgumentError(msg);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, const CompileOptions& opts) {
   std::unique_ptr<Matcher> m(new Matcher());
@@ -61,16 +136,19 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
   // One group per distinct transform chain, sorted so that chains sharing a prefix are neighbours: a
   // field's transform results for the shared prefix are then reused from the previous group. Rules that
   // read only named fields (headers:content-length, ...) get groups of their own: they read few fields,
-  // often with broad patterns, so they skip the joined prefilter (Scan) and must not spoil it for others.
+  // often with broad patterns that would match all over a joined scan, so their fields are scanned alone.
   auto named_only = [&](uint32_t ri) {
     const auto& ts = m->rules_[ri].targets;
     return std::all_of(ts.begin(), ts.end(), [](const RuleTarget& t) { return !t.name.empty(); });
   };
   std::map<std::pair<std::vector<transforms::Transform>, bool>, std::vector<uint32_t>> rules_of;
   for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) rules_of[{m->rules_[ri].transforms, named_only(ri)}].push_back(ri);
+  m->rule_group_.resize(m->rules_.size());
   for (auto& [key, rule_indexes] : rules_of) {
     const auto& chain = key.first;
-    Group g{chain};
+    Group g;
+    g.chain = chain;
+    for (transforms::Transform t : chain) g.chain_bits |= transforms::Bit(t);
     g.named_only = key.second;
     if (!m->groups_.empty()) {
       const auto& prev = m->groups_.back().chain;
@@ -80,8 +158,11 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
       }
     }
     if (m->groups_.size() == 64) return absl::InvalidArgumentError("more than 64 rule groups (distinct transform chains)");
-    const uint64_t bit = uint64_t{1} << m->groups_.size();
+    const auto gi = static_cast<uint32_t>(m->groups_.size());
+    const uint64_t bit = uint64_t{1} << gi;
+    if (g.named_only) m->named_only_groups_ |= bit;
     for (uint32_t ri : rule_indexes) {
+      m->rule_group_[ri] = gi;
       for (const RuleTarget& t : m->rules_[ri].targets) {
         if (t.custom_only) {
           m->custom_header_groups_ |= bit;
@@ -103,34 +184,44 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     m->max_chain_ = std::max(m->max_chain_, chain.size());
     m->groups_.push_back(std::move(g));
   }
-  for (size_t gi = 0; gi < m->groups_.size(); ++gi) {
+
+  // Databases: one per named_only group, and the joined and alone databases over all other groups.
+  std::vector<const char*> exprs, joined_exprs;
+  std::vector<unsigned> flags, joined_flags, alone_flags;
+  std::vector<uint32_t> expr_rule, joined_rule;
+  for (uint32_t gi = 0; gi < m->groups_.size(); ++gi) {
     Group& g = m->groups_[gi];
-    std::vector<const char*> exprs;
-    std::vector<unsigned> flags, ids;
+    exprs.clear();
+    flags.clear();
+    expr_rule.clear();
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
+      if (m->rule_group_[ri] != gi) continue;
       const Rule& r = m->rules_[ri];
-      if (r.transforms != g.chain || named_only(ri) != g.named_only) continue;
       for (const std::string& p : r.patterns) {
-        ids.push_back(static_cast<unsigned>(g.pattern_rule.size()));
-        g.pattern_rule.push_back(ri);
-        exprs.push_back(p.c_str());
-        // MULTILINE: ^ and $ hold at line breaks, which is what lets a group scan all its fields joined by
-        // '\n' at once (Scan). Within one field it lets anchored patterns also see each line of multi-line
-        // values, which for injection signatures is a feature.
-        flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH | HS_FLAG_MULTILINE |
-                        (r.case_sensitive ? 0 : HS_FLAG_CASELESS));
+        if (g.named_only) {
+          exprs.push_back(p.c_str());
+          flags.push_back(HsFlags(r, true));
+          expr_rule.push_back(ri);
+          g.patterns.push_back({ri, gi});
+        } else {
+          joined_exprs.push_back(p.c_str());
+          joined_flags.push_back(HsFlags(r, false));
+          alone_flags.push_back(HsFlags(r, true));
+          joined_rule.push_back(ri);
+          m->patterns_.push_back({ri, gi});
+        }
       }
     }
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                         nullptr, &g.db, &err) != HS_SUCCESS) {
-      std::string msg = absl::StrCat("Hyperscan: ", err ? err->message : "compile failed");
-      if (err && err->expression >= 0) {
-        const Rule& bad = m->rules_[g.pattern_rule[err->expression]];
-        msg = absl::StrCat("rule ", bad.id, ": pattern '", exprs[err->expression], "': ", err->message);
-      }
-      hs_free_compile_error(err);
-      return absl::InvalidArgumentError(msg);
+    if (g.named_only) {
+      if (absl::Status st = CompileDb(exprs, flags, expr_rule, m->rules_, &g.db); !st.ok()) return st;
+    }
+  }
+  if (!joined_exprs.empty()) {
+    if (absl::Status st = CompileDb(joined_exprs, alone_flags, joined_rule, m->rules_, &m->alone_db_); !st.ok()) {
+      return st;
+    }
+    if (absl::Status st = CompileDb(joined_exprs, joined_flags, joined_rule, m->rules_, &m->joined_db_); !st.ok()) {
+      return st;
     }
   }
   return m;
@@ -140,10 +231,13 @@ bool Matcher::PrepareScratch(ScanState* state) const {
   for (uint64_t id : state->ready_for_) {
     if (id == id_) return true;
   }
-  // First scan of this matcher on this thread: grow the scratch to fit every group's database. Scratch
-  // only grows, so once sized for a matcher it stays valid for it.
+  // First scan of this matcher on this thread: grow the scratch to fit every database. Scratch only
+  // grows, so once sized for a matcher it stays valid for it.
   for (const Group& g : groups_) {
-    if (hs_alloc_scratch(g.db, &state->scratch_) != HS_SUCCESS) return false;
+    if (g.db && hs_alloc_scratch(g.db, &state->scratch_) != HS_SUCCESS) return false;
+  }
+  for (const hs_database_t* db : {joined_db_, alone_db_}) {
+    if (db && hs_alloc_scratch(db, &state->scratch_) != HS_SUCCESS) return false;
   }
   state->ready_for_[state->ready_next_++ % 8] = id_;
   return true;
@@ -163,29 +257,54 @@ uint64_t Matcher::GroupsReading(const request::Field& f) const {
   return groups;
 }
 
-// Field-major: each field runs through the groups in order, reusing the transform prefix the previous
-// group it was read by computed (levels_[d] holds the value after d + 1 transforms of that chain).
-bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exclusions* exclusions,
-                   std::string_view path) const {
-  state->matches_.clear();
-  if (!PrepareScratch(state)) return false;
-  // Sized before any view into a level exists: growing later would move short (SSO) strings.
-  if (state->levels_.size() < max_chain_) state->levels_.resize(max_chain_);
-  if (state->batches_.size() < groups_.size()) state->batches_.resize(groups_.size());
-  for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    state->batches_[gi].joined.clear();
-    state->batches_[gi].slices.clear();
-  }
+bool Matcher::ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& patterns, std::string_view value,
+                        uint64_t groups, uint32_t fi, const request::Field& f, ScanState* state,
+                        const Exclusions* exclusions, std::string_view path) const {
+  AloneContext ctx{&patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path};
+  return hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, state->scratch_, OnAloneMatch, &ctx) ==
+         HS_SUCCESS;
+}
 
-  // Transform each field once per chain (reusing shared prefixes) and append it to its groups' batches.
-  const auto& fs = fields.fields();
-  for (uint32_t fi = 0; fi < fs.size(); ++fi) {
-    const request::Field& f = fs[fi];
-    size_t valid = 0;  // levels computed for the chain of the last group that read this field
-    const Group* last = nullptr;
-    for (uint64_t reading = GroupsReading(f); reading; reading &= reading - 1) {
-      const size_t gi = __builtin_ctzll(reading);
-      const Group& g = groups_[gi];
+// Runs the field through the chains of the groups that read it, reusing the transform prefix the last
+// group computed (levels_[d] holds the value after d + 1 transforms of that chain). Steps that the field's
+// bytes show cannot change it are skipped while the value is still the field's own.
+bool Matcher::TransformField(uint32_t fi, const request::Field& f, uint64_t reading, ScanState* state,
+                             const Exclusions* exclusions, std::string_view path) const {
+  const bool large = f.value.size() >= kJoinMaxBytes;
+  std::string& buf = large ? state->large_ : state->joined_;
+  std::vector<ScanState::Slice>& slices = large ? state->large_slices_ : state->slices_;
+  const size_t first_slice = slices.size();
+  const uint32_t may = transforms::MayChange(f.value);
+  size_t raw_slice = SIZE_MAX;  // index of the slice holding the field's own value, if any
+  auto add = [&](std::string_view v, uint64_t bit) {
+    if (v.empty()) return;  // no pattern matches an empty value (Hyperscan rejects those that could)
+    const bool raw = v.data() == f.value.data() && v.size() == f.value.size();
+    if (raw && raw_slice != SIZE_MAX) {
+      slices[raw_slice].groups |= bit;
+      return;
+    }
+    for (size_t i = first_slice; i < slices.size(); ++i) {  // the same result from another chain
+      ScanState::Slice& s = slices[i];
+      if (s.end - s.begin == v.size() && std::memcmp(buf.data() + s.begin, v.data(), v.size()) == 0) {
+        s.groups |= bit;
+        return;
+      }
+    }
+    const auto begin = static_cast<uint32_t>(buf.size());
+    buf.append(v.data(), v.size());
+    slices.push_back({fi, begin, static_cast<uint32_t>(buf.size()), bit, false});
+    buf.append(kSeparator);
+    if (raw) raw_slice = slices.size() - 1;
+  };
+
+  size_t valid = 0;  // levels computed for the chain of the last group transformed
+  const Group* last = nullptr;
+  for (; reading; reading &= reading - 1) {
+    const size_t gi = __builtin_ctzll(reading);
+    const Group& g = groups_[gi];
+    const uint64_t bit = uint64_t{1} << gi;
+    std::string_view v = f.value;
+    if (g.chain_bits & may) {
       // Levels stay valid only up to what this chain shares with the last chain computed for the field.
       if (last && last != &g - 1) {
         size_t common = 0;
@@ -194,47 +313,81 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
       } else if (last) {
         valid = std::min(valid, g.shared_prefix);
       }
-      std::string_view v = valid ? state->levels_[valid - 1].value : f.value;
+      if (valid) v = state->levels_[valid - 1].value;
       for (size_t d = valid; d < g.chain.size(); ++d) {
         ScanState::Level& lv = state->levels_[d];
-        v = transforms::Apply(std::span<const transforms::Transform>(&g.chain[d], 1), v, &lv.a, &lv.b);
+        if (v.data() != f.value.data() || (may & transforms::Bit(g.chain[d]))) {
+          v = transforms::Apply(std::span<const transforms::Transform>(&g.chain[d], 1), v, &lv.a, &lv.b);
+        }
         lv.value = v;
       }
       valid = g.chain.size();
       last = &g;
-      ScanState::Batch& b = state->batches_[gi];
-      const auto begin = static_cast<uint32_t>(b.joined.size());
-      b.joined.append(v.data() ? v.data() : "", v.size());
-      b.slices.push_back({fi, begin, static_cast<uint32_t>(b.joined.size())});
-      b.joined.append(kSeparator);
     }
+    if (g.named_only) {
+      if (!v.empty() && !ScanAlone(g.db, g.patterns, v, bit, fi, f, state, exclusions, path)) return false;
+    } else {
+      add(v, bit);
+    }
+  }
+  if (large) {
+    for (const ScanState::Slice& s : slices) {
+      const std::string_view v(buf.data() + s.begin, s.end - s.begin);
+      if (!ScanAlone(alone_db_, patterns_, v, s.groups, fi, f, state, exclusions, path)) return false;
+    }
+    buf.clear();
+    slices.clear();
+  }
+  return true;
+}
+
+// Field by field: transform, keep each distinct value once as a slice (large fields are scanned at once),
+// then one joined scan of all small slices, and a scan alone of each slice where it found a candidate.
+// Why the joined scan misses nothing: every match a slice has alone is found in the joined buffer ending
+// at the same place, because the separators make ^, $, \b and \B behave at slice edges as at the edges
+// of a lone value, and without SINGLEMATCH every match end is reported (a pattern's first match may be a
+// candidate in a slice that does not count, e.g. one its rule does not read).
+bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exclusions* exclusions,
+                   std::string_view path) const {
+  state->matches_.clear();
+  if (!PrepareScratch(state)) return false;
+  // Sized before any view into a level exists: growing later would move short (SSO) strings.
+  if (state->levels_.size() < max_chain_) state->levels_.resize(max_chain_);
+  state->joined_.clear();
+  state->slices_.clear();
+  state->large_.clear();
+  state->large_slices_.clear();
+
+  const auto& fs = fields.fields();
+  for (uint32_t fi = 0; fi < fs.size(); ++fi) {
+    const request::Field& f = fs[fi];
+    if (f.value.empty()) continue;
+    const uint64_t reading = GroupsReading(f);
+    if (reading && !TransformField(fi, f, reading, state, exclusions, path)) return false;
   }
 
-  for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    const Group& g = groups_[gi];
-    ScanState::Batch& b = state->batches_[gi];
-    if (b.slices.empty()) continue;
-    // Prefilter: patterns are compiled multi-line, so ^ and $ also hold at the line breaks between fields
-    // and any match within one field is a match here too (a superset: a match may straddle two fields).
-    // Groups whose rules all read named fields (headers:content-length, ...) read few fields, often with
-    // broad patterns: their fields are scanned one by one straight away, as is a lone field (a prefilter
-    // would only scan it twice).
-    bool any = g.named_only || b.slices.size() == 1;
-    hs_error_t rc = any ? HS_SUCCESS : hs_scan(g.db, b.joined.data(), static_cast<unsigned>(b.joined.size()), 0, state->scratch_,
-                            [](unsigned, unsigned long long, unsigned long long, unsigned, void* hit) {
-                              *static_cast<bool*>(hit) = true;
-                              return 1;  // one is enough: stop scanning
-                            },
-                            &any);
-    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return false;
-    if (!any) continue;
-    for (const ScanState::Slice& sl : b.slices) {
-      ScanContext ctx{&g.pattern_rule, &rules_, &fs[sl.field_index], sl.field_index, &state->matches_,
-                      exclusions, path};
-      rc = hs_scan(g.db, b.joined.data() + sl.begin, sl.end - sl.begin, 0, state->scratch_, OnMatch, &ctx);
-      if (rc != HS_SUCCESS) return false;
+  auto& slices = state->slices_;
+  if (slices.size() == 1) {  // a lone slice: the joined scan would only scan it twice
+    slices[0].confirm = true;
+  } else if (slices.size() > 1) {
+    JoinedContext ctx{&patterns_, &rules_, &fs, &slices, 0};
+    if (hs_scan(joined_db_, state->joined_.data(), static_cast<unsigned>(state->joined_.size()), 0, state->scratch_,
+                OnJoinedMatch, &ctx) != HS_SUCCESS) {
+      return false;
     }
   }
+  for (const ScanState::Slice& s : slices) {
+    if (!s.confirm) continue;
+    const std::string_view v(state->joined_.data() + s.begin, s.end - s.begin);
+    if (!ScanAlone(alone_db_, patterns_, v, s.groups, s.field_index, fs[s.field_index], state, exclusions, path)) {
+      return false;
+    }
+  }
+  // Report group by group, each in field order, as scanning group by group would.
+  std::stable_sort(state->matches_.begin(), state->matches_.end(), [&](const Match& a, const Match& b) {
+    const uint32_t ga = rule_group_[a.rule_index], gb = rule_group_[b.rule_index];
+    return ga != gb ? ga < gb : a.field_index < b.field_index;
+  });
   return true;
 }
 

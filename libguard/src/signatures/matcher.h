@@ -34,12 +34,12 @@ struct CompileOptions {
 class Matcher;
 
 // Per-thread scan state. Reused across requests and engines so a steady-state scan allocates nothing.
-// A scan is one Hyperscan call per group over all the fields it reads, joined; only when that finds
-// something are the group's fields scanned one by one to attribute matches. Benign requests, the vast
-// majority, thus cost one call per group instead of one per (group, field): for small fields the
-// per-call overhead of Hyperscan dominates the scan itself.
-// Transform results are kept per chain depth (two buffers each) so that groups whose chains share a
-// prefix (most start with the same decoding steps) reuse it instead of decoding the field again.
+// A scan transforms each field once per distinct transform chain that reads it, keeps each distinct
+// result once (a "slice", tagged with the groups whose chain produced it), joins the slices of all fields
+// and scans them in ONE Hyperscan call over every pattern. Only the slices where a match of an applicable
+// rule ended are then scanned alone to confirm it. Benign requests, the vast majority, thus cost one
+// Hyperscan call instead of one per (group, field): for small fields the fixed cost of a Hyperscan call
+// dominates the scan itself. See Matcher::Scan.
 class ScanState {
  public:
   ScanState() = default;
@@ -59,17 +59,16 @@ class ScanState {
     std::string_view value;  // the field after the chain's first (depth + 1) transforms
   };
   std::vector<Level> levels_;
-  // Per group: every field it reads, transformed, joined by '\n' (prefilter input), and where each
-  // field's slice starts and ends.
+  // One distinct transformed value of a field, in joined_ (small fields) or large_ (a large field's own
+  // values, scanned alone), and the groups (bit per group) whose chain gave that value.
   struct Slice {
     uint32_t field_index;
     uint32_t begin, end;
+    uint64_t groups;
+    bool confirm;  // the joined scan saw an applicable rule's match end in it: scan it alone
   };
-  struct Batch {
-    std::string joined;
-    std::vector<Slice> slices;
-  };
-  std::vector<Batch> batches_;
+  std::string joined_, large_;
+  std::vector<Slice> slices_, large_slices_;
   std::vector<Match> matches_;
 };
 
@@ -92,12 +91,18 @@ class Matcher {
   const std::string& version() const { return version_; }
 
  private:
+  // Hyperscan expression id -> (rule index, group index).
+  struct PatternRef {
+    uint32_t rule;
+    uint32_t group;
+  };
   struct Group {
     std::vector<transforms::Transform> chain;
-    hs_database_t* db = nullptr;
-    std::vector<uint32_t> pattern_rule;   // Hyperscan expression id -> rule index
+    uint32_t chain_bits = 0;              // transforms::Bit() of each step
     size_t shared_prefix = 0;             // transforms shared with the previous group's chain
-    bool named_only = false;              // every rule reads only named fields (no joined prefilter)
+    bool named_only = false;              // every rule reads only named fields: own database, no joined scan
+    hs_database_t* db = nullptr;          // named_only groups only
+    std::vector<PatternRef> patterns;     // of db
   };
 
   // A name-restricted target (headers:user-agent) and the groups that read it.
@@ -107,8 +112,23 @@ class Matcher {
     uint64_t groups;
   };
 
+  struct AloneContext;
+  struct JoinedContext;
+  static int OnAloneMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                          void* ctx);
+  static int OnJoinedMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                           void* ctx);
+
   Matcher() = default;
   bool PrepareScratch(ScanState* state) const;
+  // Adds the field's distinct values for the (not named_only) groups in `groups` to joined_ or large_, and
+  // scans named_only groups' values at once. False on a Hyperscan error.
+  bool TransformField(uint32_t fi, const request::Field& f, uint64_t groups, ScanState* state,
+                      const Exclusions* exclusions, std::string_view path) const;
+  // Scans one slice alone with the database given, recording matches of the slice's groups.
+  bool ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& patterns, std::string_view value,
+                 uint64_t groups, uint32_t fi, const request::Field& f, ScanState* state, const Exclusions* exclusions,
+                 std::string_view path) const;
   // The groups (bit per group index) that read a field: decided once per field, not once per group.
   uint64_t GroupsReading(const request::Field& f) const;
 
@@ -117,6 +137,14 @@ class Matcher {
   std::string version_;
   std::vector<Rule> rules_;
   std::vector<Group> groups_;                                              // at most 64
+  uint64_t named_only_groups_ = 0;
+  // Every pattern of every other group, twice: without SINGLEMATCH for the joined scan (each match end
+  // must be reported, so that one in a field the rule does not read cannot hide a later one), with it
+  // for scanning a slice alone.
+  hs_database_t* joined_db_ = nullptr;
+  hs_database_t* alone_db_ = nullptr;
+  std::vector<PatternRef> patterns_;
+  std::vector<uint32_t> rule_group_;  // rule index -> group index (to report matches group by group)
   uint64_t any_name_groups_[static_cast<size_t>(request::Target::kCount)] = {};  // per field kind
   uint64_t custom_header_groups_ = 0;
   std::vector<NamedTarget> named_;

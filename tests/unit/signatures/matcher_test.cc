@@ -144,3 +144,40 @@ TEST_CASE("custom_headers reads application headers and skips standard ones") {
   CHECK(IsStandardHeader("Sec-CH-UA"));
   CHECK_FALSE(IsStandardHeader("x-api-host"));
 }
+
+// The scan joins every field's values and confirms candidates field by field (Matcher::Scan). These
+// cases would go wrong if the joined scan stopped at a pattern's first match, if a match running from one
+// field into the next counted, or if large fields (scanned alone) were treated differently.
+TEST_CASE("joined scan: a match in a field the rule does not read hides nothing; nothing spans two fields") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"sqli","severity":5,"paranoia":1,"targets":["body_args"],"patterns":["evil"],"message":"a"},
+    {"id":2,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["left.*right","up\\s+down"],
+     "message":"b"},
+    {"id":3,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["^whole$"],"message":"c"},
+    {"id":4,"category":"xss","severity":5,"paranoia":1,"targets":["args"],"transforms":["urlDecodeUni"],
+     "patterns":["<x>"],"message":"d"}
+  ]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kArg, "a", "evil");          // rule 1 does not read query args
+  fl.Add(Target::kArg, "b", "left");          // "left" ... "right" and "up" "down" only across fields
+  fl.Add(Target::kArg, "c", "right up");
+  fl.Add(Target::kArg, "d", "down");
+  fl.Add(Target::kBodyArg, "e", "so evil");  // rule 1's only field
+  fl.Add(Target::kBodyArg, "f", "whole");     // anchors hold at field edges
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 3});
+  for (const Match& x : st.matches()) CHECK(x.field_index == (m->get()->rules()[x.rule_index].id == 1 ? 4u : 5u));
+
+  // Large values are scanned alone, with the same result; the decoded and the raw value are both seen.
+  const std::string big(10000, 'x'), encoded = big + "%3cx%3e" + big, evil = big + " evil";
+  fl.Clear();
+  fl.Add(Target::kArg, "big", encoded);
+  fl.Add(Target::kBodyArg, "big2", evil);
+  fl.Add(Target::kArg, "small", "whole");
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 3, 4});
+}
