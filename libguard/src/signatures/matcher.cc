@@ -6,16 +6,19 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "signatures/joined_pattern.h"
 
 namespace guard::signatures {
 namespace {
 
 std::atomic<uint64_t> g_next_matcher_id{1};
 
-// Between slices in the joined scan: line breaks keep ^ and $ true at field edges (multi-line patterns),
-// and the \x01 between them stops \s, \w and [\r\n]-led patterns from running on into the next slice, so
-// benign requests rarely need a slice confirmed alone.
-constexpr std::string_view kSeparator("\n\x01\n", 3);
+// Between slices in the joined scan, one byte that \s, \w and [\r\n] do not match, with the joined
+// database's anchors also holding at it (joined_pattern.h). When a pattern's anchors cannot be rewritten so
+// (a custom rule, say), the joined scan uses the original patterns and line breaks around it instead, which
+// keep ^ and $ true at slice edges (patterns are compiled multi-line) but wake [\r\n]-led patterns.
+constexpr std::string_view kSeparator(&kJoinSeparatorByte, 1);
+constexpr std::string_view kLineSeparator("\n\x01\n", 3);
 
 // Fields longer than this are not joined: each of their values is scanned alone (the fixed cost of a
 // Hyperscan call is small beside scanning them). That also keeps the joined scan, which reports every
@@ -44,6 +47,7 @@ struct Matcher::AloneContext {
 };
 
 struct Matcher::JoinedContext {
+  unsigned slack;  // 1 when a rewritten $ may have consumed the separator after a slice
   const std::vector<PatternRef>* patterns;
   const std::vector<Rule>* rules;
   const std::vector<request::Field>* fields;
@@ -71,20 +75,22 @@ int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long lon
 int Matcher::OnJoinedMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* ctx_ptr) {
   auto* ctx = static_cast<JoinedContext*>(ctx_ptr);
   auto& slices = *ctx->slices;
+  const unsigned slack = ctx->slack;
   size_t i = ctx->cursor;
-  if (to <= slices[i].begin || to > slices[i].end) {
-    if (to > slices[i].end) {
-      while (i + 1 < slices.size() && to > slices[i].end) ++i;
+  if (to <= slices[i].begin || to > slices[i].end + slack) {
+    if (to > slices[i].end + slack) {
+      while (i + 1 < slices.size() && to > slices[i].end + slack) ++i;
     } else {
-      auto it = std::lower_bound(slices.begin(), slices.end(), to,
-                                 [](const ScanState::Slice& s, unsigned long long t) { return s.end < t; });
+      auto it = std::lower_bound(slices.begin(), slices.end(), to, [slack](const ScanState::Slice& s, unsigned long long t) {
+        return s.end + slack < t;
+      });
       i = static_cast<size_t>(it - slices.begin());
       if (i == slices.size()) return 0;
     }
     ctx->cursor = i;
   }
   ScanState::Slice& s = slices[i];
-  if (s.confirm || to <= s.begin || to > s.end) return 0;  // already to confirm, or ends in a separator
+  if (s.confirm || to <= s.begin || to > s.end + slack) return 0;  // already to confirm, or ends in a separator
   const PatternRef& p = (*ctx->patterns)[id];
   if (!((s.groups >> p.group) & 1)) return 0;
   if (!(*ctx->rules)[p.rule].Applies((*ctx->fields)[s.field_index])) return 0;
@@ -186,7 +192,9 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
   }
 
   // Databases: one per named_only group, and the joined and alone databases over all other groups.
-  std::vector<const char*> exprs, joined_exprs;
+  std::vector<const char*> exprs, joined_exprs, alone_exprs;
+  std::vector<std::string> rewritten;  // joined forms (owns the strings joined_exprs points to)
+  rewritten.reserve(m->rules_.size() * 4);
   std::vector<unsigned> flags, joined_flags, alone_flags;
   std::vector<uint32_t> expr_rule, joined_rule;
   for (uint32_t gi = 0; gi < m->groups_.size(); ++gi) {
@@ -204,7 +212,9 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
           expr_rule.push_back(ri);
           g.patterns.push_back({ri, gi});
         } else {
-          joined_exprs.push_back(p.c_str());
+          alone_exprs.push_back(p.c_str());
+          rewritten.emplace_back();
+          if (!JoinedPattern(p, &rewritten.back())) m->line_joined_ = true;
           joined_flags.push_back(HsFlags(r, false));
           alone_flags.push_back(HsFlags(r, true));
           joined_rule.push_back(ri);
@@ -216,12 +226,17 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
       if (absl::Status st = CompileDb(exprs, flags, expr_rule, m->rules_, &g.db); !st.ok()) return st;
     }
   }
-  if (!joined_exprs.empty()) {
-    if (absl::Status st = CompileDb(joined_exprs, alone_flags, joined_rule, m->rules_, &m->alone_db_); !st.ok()) {
+  if (!alone_exprs.empty()) {
+    if (absl::Status st = CompileDb(alone_exprs, alone_flags, joined_rule, m->rules_, &m->alone_db_); !st.ok()) {
       return st;
     }
+    if (m->line_joined_) {
+      joined_exprs = alone_exprs;
+    } else {
+      for (const std::string& j : rewritten) joined_exprs.push_back(j.c_str());
+    }
     if (absl::Status st = CompileDb(joined_exprs, joined_flags, joined_rule, m->rules_, &m->joined_db_); !st.ok()) {
-      return st;
+      return st;  // only a bug in JoinedPattern could fail here: the patterns compiled alone
     }
   }
   return m;
@@ -293,7 +308,7 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, uint64_t read
     const auto begin = static_cast<uint32_t>(buf.size());
     buf.append(v.data(), v.size());
     slices.push_back({fi, begin, static_cast<uint32_t>(buf.size()), bit, false});
-    buf.append(kSeparator);
+    buf.append(line_joined_ ? kLineSeparator : kSeparator);
     if (raw) raw_slice = slices.size() - 1;
   };
 
@@ -344,9 +359,10 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, uint64_t read
 // Field by field: transform, keep each distinct value once as a slice (large fields are scanned at once),
 // then one joined scan of all small slices, and a scan alone of each slice where it found a candidate.
 // Why the joined scan misses nothing: every match a slice has alone is found in the joined buffer ending
-// at the same place, because the separators make ^, $, \b and \B behave at slice edges as at the edges
-// of a lone value, and without SINGLEMATCH every match end is reported (a pattern's first match may be a
-// candidate in a slice that does not count, e.g. one its rule does not read).
+// in that slice (or on the separator right after it, consumed by a rewritten $), because the separator is
+// a non-word byte at which the joined patterns' ^ and $ also hold, so ^, $, \b and \B behave at slice
+// edges as at the edges of a lone value; and without SINGLEMATCH every match end is reported (a pattern's
+// first match may be a candidate in a slice that does not count, e.g. one its rule does not read).
 bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exclusions* exclusions,
                    std::string_view path) const {
   state->matches_.clear();
@@ -370,7 +386,7 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
   if (slices.size() == 1) {  // a lone slice: the joined scan would only scan it twice
     slices[0].confirm = true;
   } else if (slices.size() > 1) {
-    JoinedContext ctx{&patterns_, &rules_, &fs, &slices, 0};
+    JoinedContext ctx{line_joined_ ? 0u : 1u, &patterns_, &rules_, &fs, &slices, 0};
     if (hs_scan(joined_db_, state->joined_.data(), static_cast<unsigned>(state->joined_.size()), 0, state->scratch_,
                 OnJoinedMatch, &ctx) != HS_SUCCESS) {
       return false;

@@ -141,7 +141,8 @@ class Matcher {
   // Every pattern of every other group, twice: without SINGLEMATCH for the joined scan (each match end
   // must be reported, so that one in a field the rule does not read cannot hide a later one), with it
   // for scanning a slice alone.
-  hs_database_t* joined_db_ = nullptr;
+  hs_database_t* joined_db_ = nullptr;  // patterns in their joined form (joined_pattern.h)
+  bool line_joined_ = false;            // some pattern has no joined form: join with line breaks
   hs_database_t* alone_db_ = nullptr;
   std::vector<PatternRef> patterns_;
   std::vector<uint32_t> rule_group_;  // rule index -> group index (to report matches group by group)
