@@ -61,11 +61,22 @@ int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long lon
   if (!((ctx->groups >> p.group) & 1)) return 0;  // a pattern of another chain: this is not its value
   const Rule& rule = (*ctx->rules)[p.rule];
   if (!rule.Applies(*ctx->field)) return 0;
-  for (const Match& m : *ctx->matches) {
-    if (m.rule_index == p.rule) return 0;  // a rule scores once per request
+  // A rule scores once per request, reported on the first field (in request order) it matched: buckets
+  // are scanned class by class, so a later field may have been recorded first.
+  Match* seen = nullptr;
+  for (Match& m : *ctx->matches) {
+    if (m.rule_index == p.rule) {
+      if (m.field_index <= ctx->field_index) return 0;
+      seen = &m;
+      break;
+    }
   }
   if (ctx->exclusions && ctx->exclusions->Excludes(rule.id, ctx->field, ctx->path)) return 0;
-  ctx->matches->push_back({p.rule, ctx->field_index});
+  if (seen) {
+    seen->field_index = ctx->field_index;
+  } else {
+    ctx->matches->push_back({p.rule, ctx->field_index});
+  }
   return 0;
 }
 
@@ -102,8 +113,10 @@ ScanState::~ScanState() { hs_free_scratch(scratch_); }
 
 Matcher::~Matcher() {
   for (Group& g : groups_) hs_free_database(g.db);
-  hs_free_database(joined_db_);
-  hs_free_database(alone_db_);
+  for (DbClass& c : db_classes_) {
+    hs_free_database(c.joined_db);
+    hs_free_database(c.alone_db);
+  }
 }
 
 namespace {
@@ -191,51 +204,101 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     m->groups_.push_back(std::move(g));
   }
 
-  // Databases: one per named_only group, and the joined and alone databases over all other groups.
-  std::vector<const char*> exprs, joined_exprs, alone_exprs;
-  std::vector<std::string> rewritten;  // joined forms (owns the strings joined_exprs points to)
-  rewritten.reserve(m->rules_.size() * 4);
-  std::vector<unsigned> flags, joined_flags, alone_flags;
-  std::vector<uint32_t> expr_rule, joined_rule;
+  for (const NamedTarget& n : m->named_) {
+    for (size_t k = 0; k < static_cast<size_t>(request::Target::kCount); ++k) {
+      if (!(n.kinds & (1u << k))) continue;
+      auto& list = m->named_by_kind_[k];
+      auto same = std::find_if(list.begin(), list.end(), [&](const NamedTarget& x) { return x.name == n.name; });
+      if (same == list.end()) {
+        list.push_back({1u << k, n.name, n.groups});
+      } else {
+        same->groups |= n.groups;
+      }
+    }
+  }
+
+  // Databases: one per named_only group; the other groups' patterns go to the database classes.
   for (uint32_t gi = 0; gi < m->groups_.size(); ++gi) {
     Group& g = m->groups_[gi];
-    exprs.clear();
-    flags.clear();
-    expr_rule.clear();
+    if (!g.named_only) continue;
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags;
+    std::vector<uint32_t> expr_rule;
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
       if (m->rule_group_[ri] != gi) continue;
-      const Rule& r = m->rules_[ri];
-      for (const std::string& p : r.patterns) {
-        if (g.named_only) {
-          exprs.push_back(p.c_str());
-          flags.push_back(HsFlags(r, true));
-          expr_rule.push_back(ri);
-          g.patterns.push_back({ri, gi});
-        } else {
-          alone_exprs.push_back(p.c_str());
-          rewritten.emplace_back();
-          if (!JoinedPattern(p, &rewritten.back())) m->line_joined_ = true;
-          joined_flags.push_back(HsFlags(r, false));
-          alone_flags.push_back(HsFlags(r, true));
-          joined_rule.push_back(ri);
-          m->patterns_.push_back({ri, gi});
+      for (const std::string& p : m->rules_[ri].patterns) {
+        exprs.push_back(p.c_str());
+        flags.push_back(HsFlags(m->rules_[ri], true));
+        expr_rule.push_back(ri);
+        g.patterns.push_back({ri, gi});
+      }
+    }
+    if (absl::Status st = CompileDb(exprs, flags, expr_rule, m->rules_, &g.db); !st.ok()) return st;
+  }
+
+  // Database classes: the rules that may read each shape of field (kind, name rules restrict it to, custom
+  // header or not). Shapes read by most rules share class 0 (every rule): a superset is always correct,
+  // as matches are filtered by Rule::Applies, and few databases keep compilation short.
+  const size_t kinds = static_cast<size_t>(request::Target::kCount);
+  size_t unified_rules = 0;
+  for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) unified_rules += !m->groups_[m->rule_group_[ri]].named_only;
+  std::vector<std::vector<char>> class_rules{std::vector<char>(m->rules_.size(), 0)};
+  for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) class_rules[0][ri] = !m->groups_[m->rule_group_[ri]].named_only;
+  auto class_of = [&](size_t kind, const std::string* name, bool custom) -> uint32_t {
+    std::vector<char> set(m->rules_.size(), 0);
+    size_t count = 0;
+    for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
+      if (m->groups_[m->rule_group_[ri]].named_only) continue;
+      for (const RuleTarget& t : m->rules_[ri].targets) {
+        if (!(t.kinds & (1u << kind))) continue;
+        const bool reads = t.name.empty() ? (!t.custom_only || custom) : (name && t.name == *name);
+        if (reads) {
+          set[ri] = 1;
+          ++count;
+          break;
         }
       }
     }
-    if (g.named_only) {
-      if (absl::Status st = CompileDb(exprs, flags, expr_rule, m->rules_, &g.db); !st.ok()) return st;
-    }
+    if (count * 2 >= unified_rules) return 0;  // most rules: the class of every rule
+    auto same = std::find(class_rules.begin(), class_rules.end(), set);
+    if (same != class_rules.end()) return static_cast<uint32_t>(same - class_rules.begin());
+    class_rules.push_back(std::move(set));
+    return static_cast<uint32_t>(class_rules.size() - 1);
+  };
+  for (size_t k = 0; k < kinds; ++k) {
+    const bool header = k == static_cast<size_t>(request::Target::kHeader);
+    m->default_class_[k][0] = class_of(k, nullptr, false);
+    m->default_class_[k][1] = header ? class_of(k, nullptr, true) : m->default_class_[k][0];
+    for (NamedTarget& n : m->named_by_kind_[k]) n.db_class = class_of(k, &n.name, header && !IsStandardHeader(n.name));
   }
-  if (!alone_exprs.empty()) {
-    if (absl::Status st = CompileDb(alone_exprs, alone_flags, joined_rule, m->rules_, &m->alone_db_); !st.ok()) {
-      return st;
+  m->db_classes_.resize(class_rules.size());
+  for (size_t ci = 0; ci < class_rules.size(); ++ci) {
+    DbClass& c = m->db_classes_[ci];
+    std::vector<const char*> joined_exprs, alone_exprs;
+    std::vector<std::string> rewritten;  // joined forms (owns the strings joined_exprs points to)
+    std::vector<unsigned> joined_flags, alone_flags;
+    std::vector<uint32_t> expr_rule;
+    for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
+      if (!class_rules[ci][ri]) continue;
+      const Rule& r = m->rules_[ri];
+      for (const std::string& p : r.patterns) {
+        alone_exprs.push_back(p.c_str());
+        rewritten.emplace_back();
+        if (!JoinedPattern(p, &rewritten.back())) c.line_joined = true;
+        joined_flags.push_back(HsFlags(r, false));
+        alone_flags.push_back(HsFlags(r, true));
+        expr_rule.push_back(ri);
+        c.patterns.push_back({ri, m->rule_group_[ri]});
+      }
     }
-    if (m->line_joined_) {
+    if (alone_exprs.empty()) continue;  // no slice ever reaches an empty class
+    if (absl::Status st = CompileDb(alone_exprs, alone_flags, expr_rule, m->rules_, &c.alone_db); !st.ok()) return st;
+    if (c.line_joined) {
       joined_exprs = alone_exprs;
     } else {
       for (const std::string& j : rewritten) joined_exprs.push_back(j.c_str());
     }
-    if (absl::Status st = CompileDb(joined_exprs, joined_flags, joined_rule, m->rules_, &m->joined_db_); !st.ok()) {
+    if (absl::Status st = CompileDb(joined_exprs, joined_flags, expr_rule, m->rules_, &c.joined_db); !st.ok()) {
       return st;  // only a bug in JoinedPattern could fail here: the patterns compiled alone
     }
   }
@@ -251,25 +314,31 @@ bool Matcher::PrepareScratch(ScanState* state) const {
   for (const Group& g : groups_) {
     if (g.db && hs_alloc_scratch(g.db, &state->scratch_) != HS_SUCCESS) return false;
   }
-  for (const hs_database_t* db : {joined_db_, alone_db_}) {
-    if (db && hs_alloc_scratch(db, &state->scratch_) != HS_SUCCESS) return false;
+  for (const DbClass& c : db_classes_) {
+    for (const hs_database_t* db : {c.joined_db, c.alone_db}) {
+      if (db && hs_alloc_scratch(db, &state->scratch_) != HS_SUCCESS) return false;
+    }
   }
   state->ready_for_[state->ready_next_++ % 8] = id_;
   return true;
 }
 
-uint64_t Matcher::GroupsReading(const request::Field& f) const {
-  const uint32_t bit = 1u << static_cast<uint32_t>(f.target);
-  uint64_t groups = any_name_groups_[static_cast<size_t>(f.target)];
-  if (f.target == request::Target::kHeader && custom_header_groups_ && !IsStandardHeader(f.name)) {
-    groups |= custom_header_groups_;
+Matcher::Readers Matcher::ReadersOf(const request::Field& f) const {
+  const auto kind = static_cast<size_t>(f.target);
+  Readers r{any_name_groups_[kind], default_class_[kind][0]};
+  if (f.target == request::Target::kHeader && (custom_header_groups_ || default_class_[kind][1] != r.db_class) &&
+      !IsStandardHeader(f.name)) {
+    r.groups |= custom_header_groups_;
+    r.db_class = default_class_[kind][1];
   }
-  for (const NamedTarget& n : named_) {
-    if ((n.kinds & bit) && f.name.size() == n.name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), n.name)) {
-      groups |= n.groups;
+  for (const NamedTarget& n : named_by_kind_[kind]) {
+    if (f.name.size() == n.name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), n.name)) {
+      r.groups |= n.groups;
+      r.db_class = n.db_class;
+      break;  // names are unique per kind
     }
   }
-  return groups;
+  return r;
 }
 
 bool Matcher::ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& patterns, std::string_view value,
@@ -283,11 +352,13 @@ bool Matcher::ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& 
 // Runs the field through the chains of the groups that read it, reusing the transform prefix the last
 // group computed (levels_[d] holds the value after d + 1 transforms of that chain). Steps that the field's
 // bytes show cannot change it are skipped while the value is still the field's own.
-bool Matcher::TransformField(uint32_t fi, const request::Field& f, uint64_t reading, ScanState* state,
+bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers readers, ScanState* state,
                              const Exclusions* exclusions, std::string_view path) const {
   const bool large = f.value.size() >= kJoinMaxBytes;
-  std::string& buf = large ? state->large_ : state->joined_;
-  std::vector<ScanState::Slice>& slices = large ? state->large_slices_ : state->slices_;
+  const DbClass& cls = db_classes_[readers.db_class];
+  ScanState::Bucket& bucket = large ? state->large_ : state->buckets_[readers.db_class];
+  std::string& buf = bucket.joined;
+  std::vector<ScanState::Slice>& slices = bucket.slices;
   const size_t first_slice = slices.size();
   const uint32_t may = transforms::MayChange(f.value);
   size_t raw_slice = SIZE_MAX;  // index of the slice holding the field's own value, if any
@@ -308,13 +379,13 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, uint64_t read
     const auto begin = static_cast<uint32_t>(buf.size());
     buf.append(v.data(), v.size());
     slices.push_back({fi, begin, static_cast<uint32_t>(buf.size()), bit, false});
-    buf.append(line_joined_ ? kLineSeparator : kSeparator);
+    buf.append(cls.line_joined ? kLineSeparator : kSeparator);
     if (raw) raw_slice = slices.size() - 1;
   };
 
   size_t valid = 0;  // levels computed for the chain of the last group transformed
   const Group* last = nullptr;
-  for (; reading; reading &= reading - 1) {
+  for (uint64_t reading = readers.groups; reading; reading &= reading - 1) {
     const size_t gi = __builtin_ctzll(reading);
     const Group& g = groups_[gi];
     const uint64_t bit = uint64_t{1} << gi;
@@ -348,7 +419,7 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, uint64_t read
   if (large) {
     for (const ScanState::Slice& s : slices) {
       const std::string_view v(buf.data() + s.begin, s.end - s.begin);
-      if (!ScanAlone(alone_db_, patterns_, v, s.groups, fi, f, state, exclusions, path)) return false;
+      if (!ScanAlone(cls.alone_db, cls.patterns, v, s.groups, fi, f, state, exclusions, path)) return false;
     }
     buf.clear();
     slices.clear();
@@ -369,34 +440,40 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
   if (!PrepareScratch(state)) return false;
   // Sized before any view into a level exists: growing later would move short (SSO) strings.
   if (state->levels_.size() < max_chain_) state->levels_.resize(max_chain_);
-  state->joined_.clear();
-  state->slices_.clear();
-  state->large_.clear();
-  state->large_slices_.clear();
+  if (state->buckets_.size() < db_classes_.size()) state->buckets_.resize(db_classes_.size());
+  for (ScanState::Bucket& b : state->buckets_) {
+    b.joined.clear();
+    b.slices.clear();
+  }
 
   const auto& fs = fields.fields();
   for (uint32_t fi = 0; fi < fs.size(); ++fi) {
     const request::Field& f = fs[fi];
     if (f.value.empty()) continue;
-    const uint64_t reading = GroupsReading(f);
-    if (reading && !TransformField(fi, f, reading, state, exclusions, path)) return false;
+    const Readers readers = ReadersOf(f);
+    if (readers.groups && !TransformField(fi, f, readers, state, exclusions, path)) return false;
   }
 
-  auto& slices = state->slices_;
-  if (slices.size() == 1) {  // a lone slice: the joined scan would only scan it twice
-    slices[0].confirm = true;
-  } else if (slices.size() > 1) {
-    JoinedContext ctx{line_joined_ ? 0u : 1u, &patterns_, &rules_, &fs, &slices, 0};
-    if (hs_scan(joined_db_, state->joined_.data(), static_cast<unsigned>(state->joined_.size()), 0, state->scratch_,
-                OnJoinedMatch, &ctx) != HS_SUCCESS) {
-      return false;
+  for (size_t ci = 0; ci < db_classes_.size(); ++ci) {
+    const DbClass& cls = db_classes_[ci];
+    ScanState::Bucket& b = state->buckets_[ci];
+    auto& slices = b.slices;
+    if (slices.size() == 1) {  // a lone slice: the joined scan would only scan it twice
+      slices[0].confirm = true;
+    } else if (slices.size() > 1) {
+      JoinedContext ctx{cls.line_joined ? 0u : 1u, &cls.patterns, &rules_, &fs, &slices, 0};
+      if (hs_scan(cls.joined_db, b.joined.data(), static_cast<unsigned>(b.joined.size()), 0, state->scratch_,
+                  OnJoinedMatch, &ctx) != HS_SUCCESS) {
+        return false;
+      }
     }
-  }
-  for (const ScanState::Slice& s : slices) {
-    if (!s.confirm) continue;
-    const std::string_view v(state->joined_.data() + s.begin, s.end - s.begin);
-    if (!ScanAlone(alone_db_, patterns_, v, s.groups, s.field_index, fs[s.field_index], state, exclusions, path)) {
-      return false;
+    for (const ScanState::Slice& s : slices) {
+      if (!s.confirm) continue;
+      const std::string_view v(b.joined.data() + s.begin, s.end - s.begin);
+      if (!ScanAlone(cls.alone_db, cls.patterns, v, s.groups, s.field_index, fs[s.field_index], state, exclusions,
+                     path)) {
+        return false;
+      }
     }
   }
   // Report group by group, each in field order, as scanning group by group would.

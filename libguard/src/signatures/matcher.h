@@ -59,16 +59,21 @@ class ScanState {
     std::string_view value;  // the field after the chain's first (depth + 1) transforms
   };
   std::vector<Level> levels_;
-  // One distinct transformed value of a field, in joined_ (small fields) or large_ (a large field's own
-  // values, scanned alone), and the groups (bit per group) whose chain gave that value.
+  // One distinct transformed value of a field, in a bucket's joined buffer (small fields) or in large_ (a
+  // large field's own values, scanned alone), and the groups (bit per group) whose chain gave that value.
   struct Slice {
     uint32_t field_index;
     uint32_t begin, end;
     uint64_t groups;
     bool confirm;  // the joined scan saw an applicable rule's match end in it: scan it alone
   };
-  std::string joined_, large_;
-  std::vector<Slice> slices_, large_slices_;
+  // The slices of one database class (Matcher::DbClass), joined.
+  struct Bucket {
+    std::string joined;
+    std::vector<Slice> slices;
+  };
+  std::vector<Bucket> buckets_;
+  Bucket large_;
   std::vector<Match> matches_;
 };
 
@@ -105,11 +110,30 @@ class Matcher {
     std::vector<PatternRef> patterns;     // of db
   };
 
-  // A name-restricted target (headers:user-agent) and the groups that read it.
+  // A name-restricted target (headers:user-agent), the groups that read it and (in named_by_kind_) the
+  // database class of fields with that kind and name.
   struct NamedTarget {
     uint32_t kinds;
     std::string name;
     uint64_t groups;
+    uint32_t db_class = 0;
+  };
+
+  // The databases a field is scanned with: every pattern of the rules that may read it. Class 0 holds
+  // every pattern (outside named_only groups); fields read by much fewer rules (header names, standard
+  // headers, the method, raw bodies, ...) get a class of their own, so that they are not scanned with
+  // patterns that cannot count there: Hyperscan's cost per byte grows with the patterns it runs.
+  struct DbClass {
+    // Without SINGLEMATCH and in joined form (each match end must be reported, so that one in a field the
+    // rule does not read cannot hide a later one), and with it for scanning a slice alone.
+    hs_database_t* joined_db = nullptr;
+    hs_database_t* alone_db = nullptr;
+    std::vector<PatternRef> patterns;  // expression id -> rule and group, the same in both
+    bool line_joined = false;          // some pattern has no joined form: join with line breaks
+  };
+  struct Readers {
+    uint64_t groups;
+    uint32_t db_class;
   };
 
   struct AloneContext;
@@ -121,16 +145,17 @@ class Matcher {
 
   Matcher() = default;
   bool PrepareScratch(ScanState* state) const;
-  // Adds the field's distinct values for the (not named_only) groups in `groups` to joined_ or large_, and
-  // scans named_only groups' values at once. False on a Hyperscan error.
-  bool TransformField(uint32_t fi, const request::Field& f, uint64_t groups, ScanState* state,
+  // Adds the field's distinct values for the (not named_only) groups in `groups` to its class's bucket,
+  // scanning them at once when the field is large, and scans named_only groups' values at once. False on a
+  // Hyperscan error.
+  bool TransformField(uint32_t fi, const request::Field& f, Readers readers, ScanState* state,
                       const Exclusions* exclusions, std::string_view path) const;
   // Scans one slice alone with the database given, recording matches of the slice's groups.
   bool ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& patterns, std::string_view value,
                  uint64_t groups, uint32_t fi, const request::Field& f, ScanState* state, const Exclusions* exclusions,
                  std::string_view path) const;
-  // The groups (bit per group index) that read a field: decided once per field, not once per group.
-  uint64_t GroupsReading(const request::Field& f) const;
+  // The groups (bit per group index) that read a field, and its database class: decided once per field.
+  Readers ReadersOf(const request::Field& f) const;
 
   uint64_t id_ = 0;  // unique per compiled matcher, to track which scratch fits
   size_t max_chain_ = 0;
@@ -138,17 +163,15 @@ class Matcher {
   std::vector<Rule> rules_;
   std::vector<Group> groups_;                                              // at most 64
   uint64_t named_only_groups_ = 0;
-  // Every pattern of every other group, twice: without SINGLEMATCH for the joined scan (each match end
-  // must be reported, so that one in a field the rule does not read cannot hide a later one), with it
-  // for scanning a slice alone.
-  hs_database_t* joined_db_ = nullptr;  // patterns in their joined form (joined_pattern.h)
-  bool line_joined_ = false;            // some pattern has no joined form: join with line breaks
-  hs_database_t* alone_db_ = nullptr;
-  std::vector<PatternRef> patterns_;
+  std::vector<DbClass> db_classes_;
+  uint32_t default_class_[static_cast<size_t>(request::Target::kCount)][2] = {};  // [kind][custom header]
   std::vector<uint32_t> rule_group_;  // rule index -> group index (to report matches group by group)
   uint64_t any_name_groups_[static_cast<size_t>(request::Target::kCount)] = {};  // per field kind
   uint64_t custom_header_groups_ = 0;
   std::vector<NamedTarget> named_;
+  // named_ split by field kind (each entry's groups for that kind): a field is compared only with the
+  // names rules restrict its own kind to.
+  std::vector<NamedTarget> named_by_kind_[static_cast<size_t>(request::Target::kCount)];
 };
 
 }  // namespace guard::signatures
