@@ -180,6 +180,9 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     const auto gi = static_cast<uint32_t>(m->groups_.size());
     const uint64_t bit = uint64_t{1} << gi;
     if (g.named_only) m->named_only_groups_ |= bit;
+    g.caseless_cmdline_tail =
+        !chain.empty() && chain.back() == transforms::Transform::kCmdLine &&
+        std::none_of(rule_indexes.begin(), rule_indexes.end(), [&](uint32_t ri) { return m->rules_[ri].case_sensitive; });
     for (uint32_t ri : rule_indexes) {
       m->rule_group_[ri] = gi;
       for (const RuleTarget& t : m->rules_[ri].targets) {
@@ -399,15 +402,27 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers reade
       } else if (last) {
         valid = std::min(valid, g.shared_prefix);
       }
+      size_t steps = g.chain.size();
+      // Caseless patterns see no difference between a value and its lowercase: a final cmdLine that could
+      // only lowercase the field's own value is left out, and the field keeps one slice instead of two.
+      if (g.caseless_cmdline_tail && !(may & transforms::kCmdLineBeyondCase)) --steps;
+      valid = std::min(valid, steps);
       if (valid) v = state->levels_[valid - 1].value;
-      for (size_t d = valid; d < g.chain.size(); ++d) {
+      for (size_t d = valid; d < steps; ++d) {
         ScanState::Level& lv = state->levels_[d];
         if (v.data() != f.value.data() || (may & transforms::Bit(g.chain[d]))) {
           v = transforms::Apply(std::span<const transforms::Transform>(&g.chain[d], 1), v, &lv.a, &lv.b);
         }
         lv.value = v;
       }
-      valid = g.chain.size();
+      if (steps < g.chain.size() && v.data() != f.value.data()) {
+        // An earlier step changed the value, whose bytes MayChange() did not see: cmdLine runs after all.
+        ScanState::Level& lv = state->levels_[steps];
+        v = transforms::Apply(std::span<const transforms::Transform>(&g.chain[steps], 1), v, &lv.a, &lv.b);
+        lv.value = v;
+        ++steps;
+      }
+      valid = steps;  // levels_[0, steps) hold this chain's results
       last = &g;
     }
     if (g.named_only) {

@@ -106,6 +106,8 @@ class Matcher {
     uint32_t chain_bits = 0;              // transforms::Bit() of each step
     size_t shared_prefix = 0;             // transforms shared with the previous group's chain
     bool named_only = false;              // every rule reads only named fields: own database, no joined scan
+    bool caseless_cmdline_tail = false;   // ends with cmdLine and every rule is caseless: a final cmdLine that
+                                          // would only lowercase the field is skipped
     hs_database_t* db = nullptr;          // named_only groups only
     std::vector<PatternRef> patterns;     // of db
   };

@@ -183,8 +183,9 @@ uint32_t MayChange(std::string_view in) {
   }
   // cmdLine deletes \ " ' ^, turns , ; and whitespace into single spaces, drops a space before / or (, and
   // lowercases.
-  if (has(kBackslash | kCmdLineChar | kCtrlSpace | kUpper) || double_space ||
-      (has(kSpace) && has(kSlash | kParen))) {
+  if (has(kBackslash | kCmdLineChar | kCtrlSpace) || double_space || (has(kSpace) && has(kSlash | kParen))) {
+    may |= Bit(Transform::kCmdLine) | kCmdLineBeyondCase;
+  } else if (has(kUpper)) {
     may |= Bit(Transform::kCmdLine);
   }
   return may;

@@ -44,5 +44,8 @@ constexpr uint32_t Bit(Transform t) { return 1u << static_cast<uint32_t>(t); }
 // requests are plain (no %, &, comment or path syntax, ...): the matcher then skips whole chains for them
 // instead of testing every step of every chain.
 uint32_t MayChange(std::string_view input);
+// Also set by MayChange() when kCmdLine might change `input` other than by lowercasing ASCII letters. For
+// caseless patterns a final cmdLine step that would only lowercase is a no-op.
+inline constexpr uint32_t kCmdLineBeyondCase = 1u << 31;
 
 }  // namespace guard::transforms

@@ -181,3 +181,27 @@ TEST_CASE("joined scan: a match in a field the rule does not read hides nothing;
   REQUIRE((*m)->Scan(fl, &st));
   CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 3, 4});
 }
+
+// A final cmdLine that would only lowercase a value is skipped for caseless rules (same matches, one slice
+// fewer), never for case-sensitive ones, and never when an earlier step changed the value.
+TEST_CASE("cmdLine that only lowercases: skipped for caseless rules only") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"cmdi","severity":5,"paranoia":1,"targets":["query"],"transforms":["urlDecodeUni","cmdLine"],
+     "patterns":["whoami$"],"message":"a"},
+    {"id":2,"category":"cmdi","severity":5,"paranoia":1,"targets":["body_args"],"transforms":["cmdLine"],
+     "patterns":["^uname"],"case_sensitive":true,"message":"b"}
+  ]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kArg, "a", "WhoAmI");
+  fl.Add(Target::kBodyArg, "b", "UNAME");
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 2});
+  fl.Clear();
+  fl.Add(Target::kArg, "a", "W%22HO%5eAMI");  // decoding brings the quote and caret cmdLine removes
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1});
+}

@@ -271,5 +271,17 @@ TEST_CASE("MayChange never clears the bit of a transform that would change the v
     }
   }
   CHECK(cleared > 100000);  // bits are cleared often enough for this to test something
+  // Without kCmdLineBeyondCase, cmdLine only lowercases.
+  for (const std::string& value : values) {
+    if (MayChange(value) & kCmdLineBeyondCase) continue;
+    out.assign(value.size() + 1, '?');
+    size_t n = in::Run(Transform::kCmdLine, value, out.data());
+    std::string lower = value;
+    for (char& c : lower) c = in::AsciiLower(c);
+    INFO("input '" << value << "'");
+    REQUIRE(std::string_view(out.data(), n) == lower);
+  }
+  CHECK((MayChange("Plain Words") & kCmdLineBeyondCase) == 0);
+  CHECK((MayChange("a;b") & kCmdLineBeyondCase) != 0);
   CHECK((MayChange("plain-value_42") & (Bit(Transform::kUrlDecodeUni) | Bit(Transform::kCmdLine))) == 0);
 }
