@@ -25,6 +25,13 @@ constexpr std::string_view kLineSeparator("\n\x01\n", 3);
 // match end, to small fields, and lets a large value be scanned with SINGLEMATCH.
 constexpr size_t kJoinMaxBytes = 4096;
 
+// Values at least this long are scanned rule by rule, each rule's scan stopping at its first match. In one
+// database, a SINGLEMATCH pattern that matched keeps costing at every later occurrence (its engine still
+// runs and reports; only the report is dropped): a body made of one attack repeated (`../`, `${::-`)
+// cost several times a benign body per byte. Rule by rule, such a rule costs a few bytes; the price is one
+// Hyperscan call per rule, which only a value this long makes negligible.
+constexpr size_t kRuleByRuleBytes = 64 * 1024;
+
 unsigned HsFlags(const Rule& r, bool single_match) {
   // MULTILINE: ^ and $ hold at line breaks, which is what lets a scan of slices joined by '\n' see every
   // match a slice alone has (Scan). Within one field it lets anchored patterns also see each line of
@@ -44,6 +51,7 @@ struct Matcher::AloneContext {
   std::vector<Match>* matches;
   const Exclusions* exclusions;
   std::string_view path;
+  bool one_rule = false;  // a rule's own database: once the rule is decided for this value, stop the scan
 };
 
 struct Matcher::JoinedContext {
@@ -63,21 +71,22 @@ int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long lon
   if (!rule.Applies(*ctx->field)) return 0;
   // A rule scores once per request, reported on the first field (in request order) it matched: buckets
   // are scanned class by class, so a later field may have been recorded first.
+  const int done = ctx->one_rule ? 1 : 0;  // 1 stops the scan: nothing more to learn from this database
   Match* seen = nullptr;
   for (Match& m : *ctx->matches) {
     if (m.rule_index == p.rule) {
-      if (m.field_index <= ctx->field_index) return 0;
+      if (m.field_index <= ctx->field_index) return done;
       seen = &m;
       break;
     }
   }
-  if (ctx->exclusions && ctx->exclusions->Excludes(rule.id, ctx->field, ctx->path)) return 0;
+  if (ctx->exclusions && ctx->exclusions->Excludes(rule.id, ctx->field, ctx->path)) return done;
   if (seen) {
     seen->field_index = ctx->field_index;
   } else {
     ctx->matches->push_back({p.rule, ctx->field_index});
   }
-  return 0;
+  return done;
 }
 
 // A match in the joined buffer is a candidate only: it may have started in an earlier slice. Each match a
@@ -117,6 +126,7 @@ Matcher::~Matcher() {
     hs_free_database(c.joined_db);
     hs_free_database(c.alone_db);
   }
+  for (RuleDb& rd : rule_dbs_) hs_free_database(rd.db);
 }
 
 namespace {
@@ -305,6 +315,28 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
       return st;  // only a bug in JoinedPattern could fail here: the patterns compiled alone
     }
   }
+
+  // Each rule's own database, for very large values (see kRuleByRuleBytes).
+  m->rule_dbs_.resize(m->rules_.size());
+  for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
+    if (m->groups_[m->rule_group_[ri]].named_only) continue;
+    RuleDb& rd = m->rule_dbs_[ri];
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags;
+    std::vector<uint32_t> expr_rule;
+    for (const std::string& p : m->rules_[ri].patterns) {
+      exprs.push_back(p.c_str());
+      flags.push_back(HsFlags(m->rules_[ri], true));
+      expr_rule.push_back(ri);
+      rd.patterns.push_back({ri, m->rule_group_[ri]});
+    }
+    if (absl::Status st = CompileDb(exprs, flags, expr_rule, m->rules_, &rd.db); !st.ok()) return st;
+  }
+  for (size_t ci = 0; ci < class_rules.size(); ++ci) {
+    for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
+      if (class_rules[ci][ri]) m->db_classes_[ci].rules.push_back(ri);
+    }
+  }
   return m;
 }
 
@@ -321,6 +353,9 @@ bool Matcher::PrepareScratch(ScanState* state) const {
     for (const hs_database_t* db : {c.joined_db, c.alone_db}) {
       if (db && hs_alloc_scratch(db, &state->scratch_) != HS_SUCCESS) return false;
     }
+  }
+  for (const RuleDb& rd : rule_dbs_) {
+    if (rd.db && hs_alloc_scratch(rd.db, &state->scratch_) != HS_SUCCESS) return false;
   }
   state->ready_for_[state->ready_next_++ % 8] = id_;
   return true;
@@ -434,7 +469,21 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers reade
   if (large) {
     for (const ScanState::Slice& s : slices) {
       const std::string_view v(buf.data() + s.begin, s.end - s.begin);
-      if (!ScanAlone(cls.alone_db, cls.patterns, v, s.groups, fi, f, state, exclusions, path)) return false;
+      if (v.size() < kRuleByRuleBytes) {
+        if (!ScanAlone(cls.alone_db, cls.patterns, v, s.groups, fi, f, state, exclusions, path)) return false;
+        continue;
+      }
+      for (uint32_t ri : cls.rules) {
+        if (!((s.groups >> rule_group_[ri]) & 1) || !rules_[ri].Applies(f)) continue;
+        auto seen = std::find_if(state->matches_.begin(), state->matches_.end(),
+                                 [&](const Match& m) { return m.rule_index == ri && m.field_index <= fi; });
+        if (seen != state->matches_.end()) continue;  // already decided on this or an earlier field
+        const RuleDb& rd = rule_dbs_[ri];
+        AloneContext ctx{&rd.patterns, &rules_, s.groups, &f, fi, &state->matches_, exclusions, path, true};
+        const hs_error_t rc =
+            hs_scan(rd.db, v.data(), static_cast<unsigned>(v.size()), 0, state->scratch_, OnAloneMatch, &ctx);
+        if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return false;
+      }
     }
     buf.clear();
     slices.clear();

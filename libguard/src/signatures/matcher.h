@@ -132,6 +132,12 @@ class Matcher {
     hs_database_t* alone_db = nullptr;
     std::vector<PatternRef> patterns;  // expression id -> rule and group, the same in both
     bool line_joined = false;          // some pattern has no joined form: join with line breaks
+    std::vector<uint32_t> rules;       // rule indexes whose patterns it holds
+  };
+  // One rule's patterns alone (SINGLEMATCH), for scanning very large values rule by rule.
+  struct RuleDb {
+    hs_database_t* db = nullptr;
+    std::vector<PatternRef> patterns;
   };
   struct Readers {
     uint64_t groups;
@@ -166,6 +172,7 @@ class Matcher {
   std::vector<Group> groups_;                                              // at most 64
   uint64_t named_only_groups_ = 0;
   std::vector<DbClass> db_classes_;
+  std::vector<RuleDb> rule_dbs_;  // by rule index; empty for named_only rules
   uint32_t default_class_[static_cast<size_t>(request::Target::kCount)][2] = {};  // [kind][custom header]
   std::vector<uint32_t> rule_group_;  // rule index -> group index (to report matches group by group)
   uint64_t any_name_groups_[static_cast<size_t>(request::Target::kCount)] = {};  // per field kind

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "rapidjson/document.h"
 #include "signatures/matcher.h"
 
 using namespace guard::signatures;
@@ -204,4 +205,41 @@ TEST_CASE("cmdLine that only lowercases: skipped for caseless rules only") {
   fl.Add(Target::kArg, "a", "W%22HO%5eAMI");  // decoding brings the quote and caret cmdLine removes
   REQUIRE((*m)->Scan(fl, &st));
   CHECK(Ids(**m, st) == std::vector<uint32_t>{1});
+}
+
+// Values of 64 KiB or more are scanned rule by rule, each scan stopping at the rule's first match. The
+// same rules must match, on the same fields, with exclusions applied per field, as for any other value.
+TEST_CASE("very large values: rule by rule, same matches, exclusions still per field") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"traversal","severity":5,"paranoia":1,"targets":["args"],"transforms":["urlDecodeUni"],
+     "patterns":["\\.\\./"],"message":"a"},
+    {"id":2,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["union\\s+select$"],
+     "message":"b"},
+    {"id":3,"category":"xss","severity":5,"paranoia":1,"targets":["body_args"],"patterns":["<script"],
+     "message":"c"},
+    {"id":4,"category":"xss","severity":5,"paranoia":1,"targets":["query"],"patterns":["never"],"message":"d"}
+  ]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  std::string huge;
+  while (huge.size() < 100000) huge += "..%2f";
+  const std::string big = huge + " UNION SELECT", small = "../x";
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kArg, "small", small);
+  fl.Add(Target::kBodyArg, "big", big);
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 2});
+  for (const Match& x : st.matches()) {
+    CHECK(x.field_index == (m->get()->rules()[x.rule_index].id == 1 ? 0u : 1u));  // rule 1: the first field
+  }
+
+  rapidjson::Document d;
+  d.Parse(R"([{"rule_ids":[1],"targets":["args:small"]}, {"rule_ids":[2],"targets":["args:big"]}])");
+  auto excl = Exclusions::FromJson(d);
+  REQUIRE(excl.ok());
+  REQUIRE((*m)->Scan(fl, &st, &*excl, "/"));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1});  // rule 1 found again in the big field, rule 2 excluded
+  CHECK(st.matches()[0].field_index == 1u);
 }
