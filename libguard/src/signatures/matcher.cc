@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "signatures/compile_jobs.h"
 #include "signatures/joined_pattern.h"
 
 namespace guard::signatures {
@@ -131,25 +132,6 @@ Matcher::~Matcher() {
 
 namespace {
 
-// Compiles (patterns, flags) into *db; errors name the rule of the failing expression.
-absl::Status CompileDb(const std::vector<const char*>& exprs, const std::vector<unsigned>& flags,
-                       const std::vector<uint32_t>& expr_rule, const std::vector<Rule>& rules, hs_database_t** db) {
-  std::vector<unsigned> ids(exprs.size());
-  for (unsigned i = 0; i < ids.size(); ++i) ids[i] = i;
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                       nullptr, db, &err) == HS_SUCCESS) {
-    return absl::OkStatus();
-  }
-  std::string msg = absl::StrCat("Hyperscan: ", err ? err->message : "compile failed");
-  if (err && err->expression >= 0) {
-    const Rule& bad = rules[expr_rule[err->expression]];
-    msg = absl::StrCat("rule ", bad.id, ": pattern '", exprs[err->expression], "': ", err->message);
-  }
-  hs_free_compile_error(err);
-  return absl::InvalidArgumentError(msg);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, const CompileOptions& opts) {
@@ -231,22 +213,21 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
   }
 
   // Databases: one per named_only group; the other groups' patterns go to the database classes.
+  std::vector<DbJob> jobs;
   for (uint32_t gi = 0; gi < m->groups_.size(); ++gi) {
     Group& g = m->groups_[gi];
     if (!g.named_only) continue;
-    std::vector<const char*> exprs;
-    std::vector<unsigned> flags;
-    std::vector<uint32_t> expr_rule;
+    DbJob& job = jobs.emplace_back();
+    job.out = &g.db;
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
       if (m->rule_group_[ri] != gi) continue;
       for (const std::string& p : m->rules_[ri].patterns) {
-        exprs.push_back(p.c_str());
-        flags.push_back(HsFlags(m->rules_[ri], true));
-        expr_rule.push_back(ri);
+        job.exprs.push_back(p);
+        job.flags.push_back(HsFlags(m->rules_[ri], true));
+        job.expr_rule.push_back(ri);
         g.patterns.push_back({ri, gi});
       }
     }
-    if (absl::Status st = CompileDb(exprs, flags, expr_rule, m->rules_, &g.db); !st.ok()) return st;
   }
 
   // Database classes: the rules that may read each shape of field (kind, name rules restrict it to, custom
@@ -287,33 +268,27 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
   m->db_classes_.resize(class_rules.size());
   for (size_t ci = 0; ci < class_rules.size(); ++ci) {
     DbClass& c = m->db_classes_[ci];
-    std::vector<const char*> joined_exprs, alone_exprs;
-    std::vector<std::string> rewritten;  // joined forms (owns the strings joined_exprs points to)
-    std::vector<unsigned> joined_flags, alone_flags;
-    std::vector<uint32_t> expr_rule;
+    DbJob alone{}, joined{};
+    alone.out = &c.alone_db;
+    joined.out = &c.joined_db;
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
       if (!class_rules[ci][ri]) continue;
       const Rule& r = m->rules_[ri];
       for (const std::string& p : r.patterns) {
-        alone_exprs.push_back(p.c_str());
-        rewritten.emplace_back();
-        if (!JoinedPattern(p, &rewritten.back())) c.line_joined = true;
-        joined_flags.push_back(HsFlags(r, false));
-        alone_flags.push_back(HsFlags(r, true));
-        expr_rule.push_back(ri);
+        alone.exprs.push_back(p);
+        joined.exprs.emplace_back();
+        if (!JoinedPattern(p, &joined.exprs.back())) c.line_joined = true;
+        joined.flags.push_back(HsFlags(r, false));
+        alone.flags.push_back(HsFlags(r, true));
+        alone.expr_rule.push_back(ri);
         c.patterns.push_back({ri, m->rule_group_[ri]});
       }
     }
-    if (alone_exprs.empty()) continue;  // no slice ever reaches an empty class
-    if (absl::Status st = CompileDb(alone_exprs, alone_flags, expr_rule, m->rules_, &c.alone_db); !st.ok()) return st;
-    if (c.line_joined) {
-      joined_exprs = alone_exprs;
-    } else {
-      for (const std::string& j : rewritten) joined_exprs.push_back(j.c_str());
-    }
-    if (absl::Status st = CompileDb(joined_exprs, joined_flags, expr_rule, m->rules_, &c.joined_db); !st.ok()) {
-      return st;  // only a bug in JoinedPattern could fail here: the patterns compiled alone
-    }
+    if (alone.exprs.empty()) continue;  // no slice ever reaches an empty class
+    if (c.line_joined) joined.exprs = alone.exprs;
+    joined.expr_rule = alone.expr_rule;
+    jobs.push_back(std::move(alone));
+    jobs.push_back(std::move(joined));  // fails only if JoinedPattern has a bug: the patterns compile alone
   }
 
   // Each rule's own database, for very large values (see kRuleByRuleBytes).
@@ -321,17 +296,16 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
   for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
     if (m->groups_[m->rule_group_[ri]].named_only) continue;
     RuleDb& rd = m->rule_dbs_[ri];
-    std::vector<const char*> exprs;
-    std::vector<unsigned> flags;
-    std::vector<uint32_t> expr_rule;
+    DbJob& job = jobs.emplace_back();
+    job.out = &rd.db;
     for (const std::string& p : m->rules_[ri].patterns) {
-      exprs.push_back(p.c_str());
-      flags.push_back(HsFlags(m->rules_[ri], true));
-      expr_rule.push_back(ri);
+      job.exprs.push_back(p);
+      job.flags.push_back(HsFlags(m->rules_[ri], true));
+      job.expr_rule.push_back(ri);
       rd.patterns.push_back({ri, m->rule_group_[ri]});
     }
-    if (absl::Status st = CompileDb(exprs, flags, expr_rule, m->rules_, &rd.db); !st.ok()) return st;
   }
+  if (absl::Status st = RunJobs(jobs, m->rules_); !st.ok()) return st;  // ~Matcher frees what compiled
   for (size_t ci = 0; ci < class_rules.size(); ++ci) {
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
       if (class_rules[ci][ri]) m->db_classes_[ci].rules.push_back(ri);
