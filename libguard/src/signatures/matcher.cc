@@ -514,11 +514,19 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
       }
     }
   }
-  // Report group by group, each in field order, as scanning group by group would.
-  std::stable_sort(state->matches_.begin(), state->matches_.end(), [&](const Match& a, const Match& b) {
+  // Report group by group, each in field order, as scanning group by group would. An insertion sort: stable,
+  // in place (std::stable_sort may allocate a buffer), and matches are few.
+  auto before = [&](const Match& a, const Match& b) {
     const uint32_t ga = rule_group_[a.rule_index], gb = rule_group_[b.rule_index];
     return ga != gb ? ga < gb : a.field_index < b.field_index;
-  });
+  };
+  auto& ms = state->matches_;
+  for (size_t i = 1; i < ms.size(); ++i) {
+    const Match x = ms[i];
+    size_t j = i;
+    for (; j > 0 && before(x, ms[j - 1]); --j) ms[j] = ms[j - 1];
+    ms[j] = x;
+  }
   return true;
 }
 
