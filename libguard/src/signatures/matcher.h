@@ -34,12 +34,12 @@ struct CompileOptions {
 class Matcher;
 
 // Per-thread scan state. Reused across requests and engines so a steady-state scan allocates nothing.
-// A scan is one Hyperscan call per group over all the fields it reads, joined; only when that finds
-// something are the group's fields scanned one by one to attribute matches. Benign requests, the vast
-// majority, thus cost one call per group instead of one per (group, field): for small fields the
-// per-call overhead of Hyperscan dominates the scan itself.
-// Transform results are kept per chain depth (two buffers each) so that groups whose chains share a
-// prefix (most start with the same decoding steps) reuse it instead of decoding the field again.
+// A scan transforms each field once per distinct transform chain that reads it, keeps each distinct
+// result once (a "slice", tagged with the groups whose chain produced it), joins the slices of all fields
+// and scans them in ONE Hyperscan call over every pattern. Only the slices where a match of an applicable
+// rule ended are then scanned alone to confirm it. Benign requests, the vast majority, thus cost one
+// Hyperscan call instead of one per (group, field): for small fields the fixed cost of a Hyperscan call
+// dominates the scan itself. See Matcher::Scan.
 class ScanState {
  public:
   ScanState() = default;
@@ -59,17 +59,21 @@ class ScanState {
     std::string_view value;  // the field after the chain's first (depth + 1) transforms
   };
   std::vector<Level> levels_;
-  // Per group: every field it reads, transformed, joined by '\n' (prefilter input), and where each
-  // field's slice starts and ends.
+  // One distinct transformed value of a field, in a bucket's joined buffer (small fields) or in large_ (a
+  // large field's own values, scanned alone), and the groups (bit per group) whose chain gave that value.
   struct Slice {
     uint32_t field_index;
     uint32_t begin, end;
+    uint64_t groups;
+    bool confirm;  // the joined scan saw an applicable rule's match end in it: scan it alone
   };
-  struct Batch {
+  // The slices of one database class (Matcher::DbClass), joined.
+  struct Bucket {
     std::string joined;
     std::vector<Slice> slices;
   };
-  std::vector<Batch> batches_;
+  std::vector<Bucket> buckets_;
+  Bucket large_;
   std::vector<Match> matches_;
 };
 
@@ -92,34 +96,91 @@ class Matcher {
   const std::string& version() const { return version_; }
 
  private:
+  // Hyperscan expression id -> (rule index, group index).
+  struct PatternRef {
+    uint32_t rule;
+    uint32_t group;
+  };
   struct Group {
     std::vector<transforms::Transform> chain;
-    hs_database_t* db = nullptr;
-    std::vector<uint32_t> pattern_rule;   // Hyperscan expression id -> rule index
+    uint32_t chain_bits = 0;              // transforms::Bit() of each step
     size_t shared_prefix = 0;             // transforms shared with the previous group's chain
-    bool named_only = false;              // every rule reads only named fields (no joined prefilter)
+    bool named_only = false;              // every rule reads only named fields: own database, no joined scan
+    bool caseless_cmdline_tail = false;   // ends with cmdLine and every rule is caseless: a final cmdLine that
+                                          // would only lowercase the field is skipped
+    hs_database_t* db = nullptr;          // named_only groups only
+    std::vector<PatternRef> patterns;     // of db
   };
 
-  // A name-restricted target (headers:user-agent) and the groups that read it.
+  // A name-restricted target (headers:user-agent), the groups that read it and (in named_by_kind_) the
+  // database class of fields with that kind and name.
   struct NamedTarget {
     uint32_t kinds;
     std::string name;
     uint64_t groups;
+    uint32_t db_class = 0;
   };
+
+  // The databases a field is scanned with: every pattern of the rules that may read it. Class 0 holds
+  // every pattern (outside named_only groups); fields read by much fewer rules (header names, standard
+  // headers, the method, raw bodies, ...) get a class of their own, so that they are not scanned with
+  // patterns that cannot count there: Hyperscan's cost per byte grows with the patterns it runs.
+  struct DbClass {
+    // Without SINGLEMATCH and in joined form (each match end must be reported, so that one in a field the
+    // rule does not read cannot hide a later one), and with it for scanning a slice alone.
+    hs_database_t* joined_db = nullptr;
+    hs_database_t* alone_db = nullptr;
+    std::vector<PatternRef> patterns;  // expression id -> rule and group, the same in both
+    bool line_joined = false;          // some pattern has no joined form: join with line breaks
+    std::vector<uint32_t> rules;       // rule indexes whose patterns it holds
+  };
+  // One rule's patterns alone (SINGLEMATCH), for scanning very large values rule by rule.
+  struct RuleDb {
+    hs_database_t* db = nullptr;
+    std::vector<PatternRef> patterns;
+  };
+  struct Readers {
+    uint64_t groups;
+    uint32_t db_class;
+  };
+
+  struct AloneContext;
+  struct JoinedContext;
+  static int OnAloneMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                          void* ctx);
+  static int OnJoinedMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                           void* ctx);
 
   Matcher() = default;
   bool PrepareScratch(ScanState* state) const;
-  // The groups (bit per group index) that read a field: decided once per field, not once per group.
-  uint64_t GroupsReading(const request::Field& f) const;
+  // Adds the field's distinct values for the (not named_only) groups in `groups` to its class's bucket,
+  // scanning them at once when the field is large, and scans named_only groups' values at once. False on a
+  // Hyperscan error.
+  bool TransformField(uint32_t fi, const request::Field& f, Readers readers, ScanState* state,
+                      const Exclusions* exclusions, std::string_view path) const;
+  // Scans one slice alone with the database given, recording matches of the slice's groups.
+  bool ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& patterns, std::string_view value,
+                 uint64_t groups, uint32_t fi, const request::Field& f, ScanState* state, const Exclusions* exclusions,
+                 std::string_view path) const;
+  // The groups (bit per group index) that read a field, and its database class: decided once per field.
+  Readers ReadersOf(const request::Field& f) const;
 
   uint64_t id_ = 0;  // unique per compiled matcher, to track which scratch fits
   size_t max_chain_ = 0;
   std::string version_;
   std::vector<Rule> rules_;
   std::vector<Group> groups_;                                              // at most 64
+  uint64_t named_only_groups_ = 0;
+  std::vector<DbClass> db_classes_;
+  std::vector<RuleDb> rule_dbs_;  // by rule index; empty for named_only rules
+  uint32_t default_class_[static_cast<size_t>(request::Target::kCount)][2] = {};  // [kind][custom header]
+  std::vector<uint32_t> rule_group_;  // rule index -> group index (to report matches group by group)
   uint64_t any_name_groups_[static_cast<size_t>(request::Target::kCount)] = {};  // per field kind
   uint64_t custom_header_groups_ = 0;
   std::vector<NamedTarget> named_;
+  // named_ split by field kind (each entry's groups for that kind): a field is compared only with the
+  // names rules restrict its own kind to.
+  std::vector<NamedTarget> named_by_kind_[static_cast<size_t>(request::Target::kCount)];
 };
 
 }  // namespace guard::signatures

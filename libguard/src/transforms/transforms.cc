@@ -104,7 +104,92 @@ size_t Run(Transform t, std::string_view in, char* out) {
 }  // namespace internal
 
 namespace {
+
+// Byte classes MayChange() looks for, one bit each, and the table giving each byte's classes: one OR per
+// byte instead of a memchr per transform and chain step.
+enum ByteClass : uint16_t {
+  kPercentPlus = 1 << 0,  // % +
+  kAmp = 1 << 1,
+  kHigh = 1 << 2,   // >= 0x80 (incl. 0xA0, NBSP)
+  kUpper = 1 << 3,  // A-Z
+  kNul = 1 << 4,
+  kCtrlSpace = 1 << 5,  // \t \n \v \f \r
+  kSpace = 1 << 6,
+  kHash = 1 << 7,
+  kDash = 1 << 8,
+  kStar = 1 << 9,
+  kSlash = 1 << 10,
+  kDot = 1 << 11,
+  kBackslash = 1 << 12,
+  kCmdLineChar = 1 << 13,  // " ' ^ , ;
+  kParen = 1 << 14,        // (
+};
+
+struct ByteClassTable {
+  uint16_t of[256] = {};
+  constexpr ByteClassTable() {
+    of[static_cast<unsigned char>('%')] = of[static_cast<unsigned char>('+')] = kPercentPlus;
+    of[static_cast<unsigned char>('&')] = kAmp;
+    for (int c = 0x80; c < 0x100; ++c) of[c] = kHigh;
+    for (int c = 'A'; c <= 'Z'; ++c) of[c] = kUpper;
+    of[0] = kNul;
+    for (int c = '\t'; c <= '\r'; ++c) of[c] = kCtrlSpace;
+    of[static_cast<unsigned char>(' ')] = kSpace;
+    of[static_cast<unsigned char>('#')] = kHash;
+    of[static_cast<unsigned char>('-')] = kDash;
+    of[static_cast<unsigned char>('*')] = kStar;
+    of[static_cast<unsigned char>('/')] = kSlash;
+    of[static_cast<unsigned char>('.')] = kDot;
+    of[static_cast<unsigned char>('\\')] = kBackslash;
+    for (char c : {'"', '\'', '^', ',', ';'}) of[static_cast<unsigned char>(c)] = kCmdLineChar;
+    of[static_cast<unsigned char>('(')] = kParen;
+  }
+};
+constexpr ByteClassTable kByteClasses;
+
 }  // namespace
+
+uint32_t MayChange(std::string_view in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t n = in.size();
+  uint32_t a = 0, b = 0, c = 0, d = 0;  // independent accumulators: no loop-carried dependency per byte
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a |= kByteClasses.of[p[i]];
+    b |= kByteClasses.of[p[i + 1]];
+    c |= kByteClasses.of[p[i + 2]];
+    d |= kByteClasses.of[p[i + 3]];
+  }
+  for (; i < n; ++i) a |= kByteClasses.of[p[i]];
+  const uint32_t seen = a | b | c | d;
+  auto has = [&](uint32_t cls) { return (seen & cls) != 0; };
+  const bool double_space = has(kSpace) && in.find("  ") != std::string_view::npos;
+  uint32_t may = Bit(Transform::kBase64Decode);  // decided by the whole value's shape: always run it
+  if (has(kPercentPlus)) may |= Bit(Transform::kUrlDecode) | Bit(Transform::kUrlDecodeUni);
+  if (has(kAmp)) may |= Bit(Transform::kHtmlEntityDecode);
+  if (has(kHigh)) may |= Bit(Transform::kUtf8Normalize);
+  if (has(kUpper)) may |= Bit(Transform::kLowercase);
+  if (has(kNul)) may |= Bit(Transform::kRemoveNulls);
+  if (has(kCtrlSpace | kHigh) || double_space) may |= Bit(Transform::kCompressWhitespace);
+  if (has(kHash) || (has(kDash) && in.find("--") != std::string_view::npos) ||
+      (has(kStar) && has(kSlash) &&
+       (in.find("/*") != std::string_view::npos || in.find("*/") != std::string_view::npos))) {
+    may |= Bit(Transform::kRemoveComments);
+  }
+  // Without '\\', a value changes only through an empty or "."/".." segment: it needs "//", or a '/' and
+  // a '.', or is the whole value ".".
+  if (has(kBackslash) || (has(kSlash) && (has(kDot) || in.find("//") != std::string_view::npos)) || in == ".") {
+    may |= Bit(Transform::kNormalizePath);
+  }
+  // cmdLine deletes \ " ' ^, turns , ; and whitespace into single spaces, drops a space before / or (, and
+  // lowercases.
+  if (has(kBackslash | kCmdLineChar | kCtrlSpace) || double_space || (has(kSpace) && has(kSlash | kParen))) {
+    may |= Bit(Transform::kCmdLine) | kCmdLineBeyondCase;
+  } else if (has(kUpper)) {
+    may |= Bit(Transform::kCmdLine);
+  }
+  return may;
+}
 
 std::string_view TransformName(Transform t) {
   for (const NameEntry& e : kNames)

@@ -37,4 +37,15 @@ absl::StatusOr<Transform> ParseTransform(std::string_view name);
 std::string_view Apply(std::span<const Transform> chain, std::string_view input, std::string* scratch_a,
                        std::string* scratch_b);
 
+constexpr uint32_t Bit(Transform t) { return 1u << static_cast<uint32_t>(t); }
+
+// The transforms (Bit(t)) that might change `input`, from one pass over its bytes. A clear bit is a
+// guarantee that the transform returns `input` unchanged; a set bit only means "maybe". Most values of most
+// requests are plain (no %, &, comment or path syntax, ...): the matcher then skips whole chains for them
+// instead of testing every step of every chain.
+uint32_t MayChange(std::string_view input);
+// Also set by MayChange() when kCmdLine might change `input` other than by lowercasing ASCII letters. For
+// caseless patterns a final cmdLine step that would only lowercase is a no-op.
+inline constexpr uint32_t kCmdLineBeyondCase = 1u << 31;
+
 }  // namespace guard::transforms

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "rapidjson/document.h"
 #include "signatures/matcher.h"
 
 using namespace guard::signatures;
@@ -143,4 +144,102 @@ TEST_CASE("custom_headers reads application headers and skips standard ones") {
   }
   CHECK(IsStandardHeader("Sec-CH-UA"));
   CHECK_FALSE(IsStandardHeader("x-api-host"));
+}
+
+// The scan joins every field's values and confirms candidates field by field (Matcher::Scan). These
+// cases would go wrong if the joined scan stopped at a pattern's first match, if a match running from one
+// field into the next counted, or if large fields (scanned alone) were treated differently.
+TEST_CASE("joined scan: a match in a field the rule does not read hides nothing; nothing spans two fields") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"sqli","severity":5,"paranoia":1,"targets":["body_args"],"patterns":["evil"],"message":"a"},
+    {"id":2,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["left.*right","up\\s+down"],
+     "message":"b"},
+    {"id":3,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["^whole$"],"message":"c"},
+    {"id":4,"category":"xss","severity":5,"paranoia":1,"targets":["args"],"transforms":["urlDecodeUni"],
+     "patterns":["<x>"],"message":"d"}
+  ]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kArg, "a", "evil");          // rule 1 does not read query args
+  fl.Add(Target::kArg, "b", "left");          // "left" ... "right" and "up" "down" only across fields
+  fl.Add(Target::kArg, "c", "right up");
+  fl.Add(Target::kArg, "d", "down");
+  fl.Add(Target::kBodyArg, "e", "so evil");  // rule 1's only field
+  fl.Add(Target::kBodyArg, "f", "whole");     // anchors hold at field edges
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 3});
+  for (const Match& x : st.matches()) CHECK(x.field_index == (m->get()->rules()[x.rule_index].id == 1 ? 4u : 5u));
+
+  // Large values are scanned alone, with the same result; the decoded and the raw value are both seen.
+  const std::string big(10000, 'x'), encoded = big + "%3cx%3e" + big, evil = big + " evil";
+  fl.Clear();
+  fl.Add(Target::kArg, "big", encoded);
+  fl.Add(Target::kBodyArg, "big2", evil);
+  fl.Add(Target::kArg, "small", "whole");
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 3, 4});
+}
+
+// A final cmdLine that would only lowercase a value is skipped for caseless rules (same matches, one slice
+// fewer), never for case-sensitive ones, and never when an earlier step changed the value.
+TEST_CASE("cmdLine that only lowercases: skipped for caseless rules only") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"cmdi","severity":5,"paranoia":1,"targets":["query"],"transforms":["urlDecodeUni","cmdLine"],
+     "patterns":["whoami$"],"message":"a"},
+    {"id":2,"category":"cmdi","severity":5,"paranoia":1,"targets":["body_args"],"transforms":["cmdLine"],
+     "patterns":["^uname"],"case_sensitive":true,"message":"b"}
+  ]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kArg, "a", "WhoAmI");
+  fl.Add(Target::kBodyArg, "b", "UNAME");
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 2});
+  fl.Clear();
+  fl.Add(Target::kArg, "a", "W%22HO%5eAMI");  // decoding brings the quote and caret cmdLine removes
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1});
+}
+
+// Values of 64 KiB or more are scanned rule by rule, each scan stopping at the rule's first match. The
+// same rules must match, on the same fields, with exclusions applied per field, as for any other value.
+TEST_CASE("very large values: rule by rule, same matches, exclusions still per field") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"traversal","severity":5,"paranoia":1,"targets":["args"],"transforms":["urlDecodeUni"],
+     "patterns":["\\.\\./"],"message":"a"},
+    {"id":2,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["union\\s+select$"],
+     "message":"b"},
+    {"id":3,"category":"xss","severity":5,"paranoia":1,"targets":["body_args"],"patterns":["<script"],
+     "message":"c"},
+    {"id":4,"category":"xss","severity":5,"paranoia":1,"targets":["query"],"patterns":["never"],"message":"d"}
+  ]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  std::string huge;
+  while (huge.size() < 100000) huge += "..%2f";
+  const std::string big = huge + " UNION SELECT", small = "../x";
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kArg, "small", small);
+  fl.Add(Target::kBodyArg, "big", big);
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 2});
+  for (const Match& x : st.matches()) {
+    CHECK(x.field_index == (m->get()->rules()[x.rule_index].id == 1 ? 0u : 1u));  // rule 1: the first field
+  }
+
+  rapidjson::Document d;
+  d.Parse(R"([{"rule_ids":[1],"targets":["args:small"]}, {"rule_ids":[2],"targets":["args:big"]}])");
+  auto excl = Exclusions::FromJson(d);
+  REQUIRE(excl.ok());
+  REQUIRE((*m)->Scan(fl, &st, &*excl, "/"));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{1});  // rule 1 found again in the big field, rule 2 excluded
+  CHECK(st.matches()[0].field_index == 1u);
 }

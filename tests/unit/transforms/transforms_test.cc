@@ -238,3 +238,50 @@ TEST_CASE("the no-change shortcut never skips a transform that would change the 
   }
   CHECK(skipped > 10000);  // the shortcut is taken often enough for this to test something
 }
+
+// MayChange() lets the matcher skip whole chains for plain values: a transform whose bit it leaves clear
+// must give the value back as is. Same random values as above, plus the edge cases of its byte tests.
+TEST_CASE("MayChange never clears the bit of a transform that would change the value") {
+  using guard::transforms::Transform;
+  namespace in = guard::transforms::internal;
+  const std::string alphabet = std::string("aZ09 %+&;#-/*!\t\n\x0b\r\xa0\xc2\xc3\x80\xef\xbc\x8f\\'\"^,.<>u(", 37) +
+                               std::string(1, '\0');
+  uint64_t seed = 7;
+  auto next = [&] { seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; return seed >> 33; };
+  std::vector<std::string> values = {".", "..", "/", "//", "a/.", "./a", "a b", "a  b", "a /b", "a (b", "A", "--",
+                                     "/*", "*/", "a*b/c", "\xc2\xa0", "x\x0cy"};
+  for (int round = 0; round < 200000; ++round) {
+    std::string value;
+    const size_t len = next() % 10;
+    for (size_t i = 0; i < len; ++i) value.push_back(alphabet[next() % alphabet.size()]);
+    values.push_back(std::move(value));
+  }
+  int cleared = 0;
+  std::string out;
+  for (const std::string& value : values) {
+    const uint32_t may = MayChange(value);
+    for (int t = 0; t < static_cast<int>(Transform::kCount); ++t) {
+      const Transform tr = static_cast<Transform>(t);
+      if (may & Bit(tr)) continue;
+      ++cleared;
+      out.assign(value.size() + 1, '?');
+      size_t n = in::Run(tr, value, out.data());
+      INFO("transform " << t << " input '" << value << "'");
+      REQUIRE(std::string_view(out.data(), n) == value);
+    }
+  }
+  CHECK(cleared > 100000);  // bits are cleared often enough for this to test something
+  // Without kCmdLineBeyondCase, cmdLine only lowercases.
+  for (const std::string& value : values) {
+    if (MayChange(value) & kCmdLineBeyondCase) continue;
+    out.assign(value.size() + 1, '?');
+    size_t n = in::Run(Transform::kCmdLine, value, out.data());
+    std::string lower = value;
+    for (char& c : lower) c = in::AsciiLower(c);
+    INFO("input '" << value << "'");
+    REQUIRE(std::string_view(out.data(), n) == lower);
+  }
+  CHECK((MayChange("Plain Words") & kCmdLineBeyondCase) == 0);
+  CHECK((MayChange("a;b") & kCmdLineBeyondCase) != 0);
+  CHECK((MayChange("plain-value_42") & (Bit(Transform::kUrlDecodeUni) | Bit(Transform::kCmdLine))) == 0);
+}
