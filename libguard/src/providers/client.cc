@@ -53,6 +53,7 @@ struct Job {
   uint64_t id = 0;
   Prompt prompt;
   double risk = 0;
+  std::function<void(const AiVerdict&, const std::string&)> on_verdict;
   absl::Time submitted;
   absl::Time deadline;
   std::vector<size_t> tried;
@@ -218,6 +219,7 @@ absl::StatusOr<uint64_t> Client::Submit(AiJob job) {
   auto j = std::make_unique<Job>();
   j->prompt = BuildPrompt(job.request, s.config.prompt);
   j->risk = job.risk;
+  j->on_verdict = std::move(job.on_verdict);
   j->submitted = s.clock->Now();
   j->deadline = j->submitted + job.deadline;
   uint64_t id;
@@ -598,6 +600,7 @@ void Client::Impl::Complete(Transfer& t, CURLcode rc) {
   if (it != jobs.end()) {
     Job& j = *it->second;
     j.in_flight = false;
+    if (outcome == Outcome::kOk && j.on_verdict) j.on_verdict(verdict, p.name);
     if (j.cancelled) {
       jobs.erase(it);
     } else if (outcome == Outcome::kOk) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct AiJob {
   AiRequest request;
   absl::Duration deadline = absl::Seconds(2);  // from Submit; the plugin's per-route AI deadline
   double risk = 0.5;  // 0..1 pre-score from the local engines; the lowest risk is shed first
+  // Called on the I/O thread when a provider answers with a valid verdict, also after the plugin cancelled
+  // (the call is paid for; its answer still teaches the verdict cache). Must be quick and thread-safe.
+  std::function<void(const AiVerdict& verdict, const std::string& provider)> on_verdict;
 };
 
 enum class JobState { kPending = 0, kDone = 1, kFailed = 2, kUnknown = 3 };
