@@ -94,6 +94,11 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
     if (v.HasMember("timeout_ms")) c.redis.timeout_ms = v["timeout_ms"].GetUint();
     if (v.HasMember("prefix")) c.redis.prefix = v["prefix"].GetString();
   }
+  if (auto a = doc.FindMember("ai"); a != doc.MemberEnd() && a->value.IsObject()) {
+    // The AI stage: escalation keys here, provider settings in providers::ParseAiConfig (ai_section.cc).
+    if (absl::Status st = ParseAiSection(a->value, c.anomaly_threshold, &c.ai); !st.ok()) return st;
+    c.has_ai = true;
+  }
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "config/ai_section.h"
 #include "quota/limits.h"
 #include "signatures/exclusions.h"
 
@@ -51,6 +52,9 @@ struct Config {
   // The optional `redis` section (absent, or Kong's null for an unset record: has_redis false).
   bool has_redis = false;
   RedisConnection redis;
+  // The optional `ai` section (config/ai_section.h): LLM second opinions on grey-zone requests.
+  bool has_ai = false;
+  AiSection ai;
 };
 
 // Validates config_json against the embedded schema and fills defaults. The error names the JSON path.
