@@ -99,6 +99,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
     if (!q.ok()) return q.status();
     e->quota_ = std::move(*q);
   }
+  if (absl::Status st = e->InitAi(); !st.ok()) return st;  // AI escalation (engine_ai.cc)
   return e;
 }
 
@@ -145,6 +146,7 @@ absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) c
   // attacker drain a victim's consumer or IP bucket, and it is refused anyway). A monitored one is proxied, so
   // it pays like any other request.
   if (quota_ && verdict->action != GUARD_ACTION_BLOCK) CheckQuota(req, verdict);
+  MarkEscalation(verdict);  // AI escalation (engine_ai.cc): last, on the final action
   if (!scanned) return absl::InternalError("signature scan failed (Hyperscan error)");
   return absl::OkStatus();
 }

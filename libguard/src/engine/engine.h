@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "guard.h"
 #include "protocol/checks.h"
+#include "providers/client.h"
 #include "quota/engine.h"
 #include "signatures/matcher.h"
 
@@ -43,6 +44,15 @@ class Engine {
   // Ruleset/config version: part of every verdict-cache key, so a rules or config change invalidates it.
   uint64_t version() const { return version_; }
 
+  // ---- AI escalation (engine_ai.cc) ----
+  // The providers client of the `ai` section, nullptr without one. Built with the engine; its I/O thread
+  // starts on the first SubmitAi, i.e. in the worker, never in the nginx master that loads the library.
+  providers::Client* ai() const { return ai_.get(); }
+  // Queues a second opinion on an inspected request (the verdict must carry GUARD_VERDICT_ESCALATE, or at
+  // least come from this engine's Inspect). Copies what it needs; never waits on the network. A valid
+  // answer also lands in the verdict cache under the verdict's fingerprint, so that shape never pays twice.
+  absl::StatusOr<uint64_t> SubmitAi(const guard_request& req, const guard_verdict& verdict) const;
+
  private:
   Engine() = default;
   void CheckQuota(const guard_request& req, guard_verdict* verdict) const;
@@ -53,6 +63,14 @@ class Engine {
   std::unique_ptr<quota::QuotaEngine> quota_;
   std::unique_ptr<cache::VerdictCache> cache_;
   uint64_t version_ = 0;
+
+  // ---- AI escalation (engine_ai.cc) ----
+  absl::Status InitAi();
+  // Sets GUARD_VERDICT_ESCALATE on an allowed, uncached verdict in the grey zone (or behaviour-flagged).
+  void MarkEscalation(guard_verdict* verdict) const;
+  // Declared last: destroyed first, so its I/O thread (which writes into cache_) is joined before the
+  // cache goes away.
+  std::unique_ptr<providers::Client> ai_;
 };
 
 }  // namespace guard::engine
