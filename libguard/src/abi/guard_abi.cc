@@ -1,12 +1,13 @@
 // The C ABI (guard.h). Every entry point is a function-try-block: no C++ exception crosses into LuaJIT or
 // C callers, whatever an engine throws (std::bad_alloc included). Errors are copied into the caller's
-// buffer, always NUL-terminated.
+// buffer, always NUL-terminated. The shared helpers are in abi_internal.h; the AI entry points in
+// guard_abi_ai.cc.
 #include <cstring>
 #include <new>
 #include <string>
 #include <string_view>
 
-#include "common/absl_compat.h"
+#include "abi/abi_internal.h"
 #include "common/fixed_string.h"
 #include "engine/engine.h"
 #include "engine/node_table.h"
@@ -15,58 +16,14 @@
 #include "signatures/matcher.h"
 #include "signatures/rules.h"
 
-struct guard_engine {
-  std::unique_ptr<guard::engine::Engine> impl;
-};
-
 namespace {
 
+using guard::abi::Fail;
+using guard::abi::SetError;
+using guard::abi::ToString;
+using guard::abi::ValidRequest;
+using guard::abi::ValidStr;
 using guard::common::CopyCut;
-
-void SetError(char* errbuf, size_t errlen, std::string_view msg) { CopyCut(errbuf, errlen, msg); }
-
-int Fail(char* errbuf, size_t errlen, int code, std::string_view msg) {
-  SetError(errbuf, errlen, msg);
-  return code;
-}
-
-int Fail(char* errbuf, size_t errlen, int code, const absl::Status& st) {
-  return Fail(errbuf, errlen, code, guard::common::ToStd(st.message()));
-}
-
-// The handlers of every entry point's function-try-block: whatever an engine throws becomes a status
-// code and a message in the caller's buffer.
-#define GUARD_ABI_CATCH(errbuf, errlen)                                  \
-  catch (const std::bad_alloc&) {                                        \
-    return Fail(errbuf, errlen, GUARD_ENOMEM, "out of memory");          \
-  }                                                                      \
-  catch (const std::exception& e) {                                      \
-    return Fail(errbuf, errlen, GUARD_EINTERNAL, e.what());              \
-  }                                                                      \
-  catch (...) {                                                          \
-    return Fail(errbuf, errlen, GUARD_EINTERNAL, "unknown internal error"); \
-  }
-
-bool ValidStr(const guard_str& s) { return s.ptr != nullptr || s.len == 0; }
-
-std::string ToString(const guard_str& s) { return s.len ? std::string(s.ptr, s.len) : std::string(); }
-
-bool ValidRequest(const guard_request* r) {
-  if (!ValidStr(r->method) || !ValidStr(r->path) || !ValidStr(r->query) || !ValidStr(r->body) ||
-      !ValidStr(r->client_ip) || !ValidStr(r->consumer_id) || !ValidStr(r->credential_id) ||
-      !ValidStr(r->route_id) || !ValidStr(r->service_id)) {
-    return false;
-  }
-  if (r->consumer_tag_count && !r->consumer_tags) return false;
-  for (size_t i = 0; i < r->consumer_tag_count; ++i) {
-    if (!ValidStr(r->consumer_tags[i])) return false;
-  }
-  if (r->header_count && !r->headers) return false;
-  for (size_t i = 0; i < r->header_count; ++i) {
-    if (!ValidStr(r->headers[i].name) || !ValidStr(r->headers[i].value)) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
