@@ -276,7 +276,7 @@ function _M.status()
   local out = {}
   for e in pairs(live) do
     if e.ptr and e.instance_id ~= "prewarm" then
-      out[e.instance_id] = { quota = e:quota_status() }
+      out[e.instance_id] = { quota = e:quota_status(), ai = require("kong.plugins.guard-ai.ai").status(e) }
     end
   end
   return out
@@ -311,6 +311,16 @@ function _M.prewarm()
   local e, err = _M.new({ __plugin_id = "prewarm" })
   pinned = e
   return e ~= nil, err
+end
+
+-- For ai.lua: the request struct the last inspect filled (valid while the caller holds that request's
+-- strings, and until the next inspect), and action names.
+function _M.request_struct()
+  return request
+end
+
+function _M.action_name(action)
+  return ffi_string(lib.guard_action_name(action))
 end
 
 function _M.version()
