@@ -11,6 +11,9 @@
 #include "config/ai_section.h"
 #include "providers/client.h"
 #include "providers/config.h"
+#include "providers/redis_quota_store.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 #include "signatures/rules.h"
 
 namespace {
@@ -30,6 +33,20 @@ int ActionOf(providers::AiAction a) {
   return GUARD_ACTION_ALLOW;
 }
 
+// Where quotas, budgets and open breakers live: "redis" (shared by the nodes; "redis_healthy": false while it is
+// unreachable and this node runs on its local state), or "node-local" without a redis section.
+std::string SharedStateJson(const guard::engine::Engine& e) {
+  const providers::RedisQuotaStore* r = e.ai_redis();
+  if (!r) return R"("shared_state":"node-local",)";
+  const providers::RedisQuotaHealth h = r->Health();
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.String(h.last_error.data(), static_cast<rapidjson::SizeType>(h.last_error.size()));
+  return absl::StrCat(R"("shared_state":"redis","redis_healthy":)", h.healthy ? "true" : "false",
+                      R"(,"redis_ops_ok":)", h.ops_ok, R"(,"redis_ops_failed":)", h.ops_failed,
+                      R"(,"redis_last_error":)", absl::string_view(sb.GetString(), sb.GetSize()), ",");
+}
+
 // The engine-level part of the status ("how requests are escalated"), followed by the client's metrics.
 std::string StatusJson(const guard::engine::Engine& e) {
   providers::Client* ai = e.ai();
@@ -41,8 +58,7 @@ std::string StatusJson(const guard::engine::Engine& e) {
                       R"(","deadline_ms":)", a.deadline_ms, R"(,"fallback":")",
                       ToAbsl(guard::config::FallbackName(a.fallback)), R"(","strategy":")",
                       ToAbsl(providers::StrategyName(a.providers.strategy)),
-                      // Quotas and breakers are kept per node (docs/ai.md, "Sharing state across nodes").
-                      R"(","shared_state":"node-local",)", ToAbsl(std::string_view(metrics).substr(1)));
+                      R"(",)", SharedStateJson(e), ToAbsl(std::string_view(metrics).substr(1)));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "guard.h"
 #include "protocol/checks.h"
 #include "providers/client.h"
+#include "providers/redis_quota_store.h"
 #include "quota/engine.h"
 #include "signatures/matcher.h"
 
@@ -52,6 +53,8 @@ class Engine {
   // least come from this engine's Inspect). Copies what it needs; never waits on the network. A valid
   // answer also lands in the verdict cache under the verdict's fingerprint, so that shape never pays twice.
   absl::StatusOr<uint64_t> SubmitAi(const guard_request& req, const guard_verdict& verdict) const;
+  // The shared quota/breaker store over the config's `redis` section; nullptr without one (node-local state).
+  const providers::RedisQuotaStore* ai_redis() const { return ai_redis_.get(); }
 
  private:
   Engine() = default;
@@ -68,6 +71,7 @@ class Engine {
   absl::Status InitAi();
   // Sets GUARD_VERDICT_ESCALATE on an allowed, uncached verdict in the grey zone (or behaviour-flagged).
   void MarkEscalation(guard_verdict* verdict) const;
+  std::shared_ptr<providers::RedisQuotaStore> ai_redis_;
   // Declared last: destroyed first, so its I/O thread (which writes into cache_) is joined before the
   // cache goes away.
   std::unique_ptr<providers::Client> ai_;

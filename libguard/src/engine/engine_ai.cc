@@ -51,8 +51,17 @@ cache::CachedVerdict AiCacheEntry(const providers::AiVerdict& ai, int32_t score,
 
 absl::Status Engine::InitAi() {
   if (!config_.has_ai) return absl::OkStatus();
+  providers::ClientOptions options;
+  if (config_.has_redis) {
+    // Quotas, budgets, provider headers and open breakers shared by every worker and node. The store connects
+    // on first use, from the client's I/O thread.
+    const config::RedisConnection& r = config_.redis;
+    ai_redis_ = std::make_shared<providers::RedisQuotaStore>(
+        providers::RedisQuotaOptions{r.host, r.port, r.password, r.database, r.timeout_ms, r.prefix});
+    options.quota = ai_redis_;
+  }
   // Starts no thread (Client::Create never does): the engine may be built in the nginx master.
-  auto client = providers::Client::Create(config_.ai.providers);
+  auto client = providers::Client::Create(config_.ai.providers, std::move(options));
   if (!client.ok()) return client.status();
   ai_ = std::move(*client);
   return absl::OkStatus();

@@ -8,8 +8,8 @@
 //
 // Windows are fixed calendar windows (UTC minute, UTC day): coarser than a sliding window, but every counter
 // maps onto one Redis key with a TTL (INCRBY + EXPIRE in one Lua script), which is what QuotaStore is shaped
-// for. LocalQuotaStore is the in-process implementation; the lead can swap in a Redis one to share quotas
-// across nodes without touching the selector.
+// for. LocalQuotaStore is the in-process implementation; RedisQuotaStore (redis_quota_store.h) shares quotas
+// across workers and nodes without touching the selector.
 #pragma once
 
 #include <mutex>
@@ -46,6 +46,7 @@ struct Reservation {
   int64_t minute = 0;  // window ids the amounts were booked in
   int64_t day = 0;
   Usage reserved;
+  bool shared = false;  // booked in Redis (RedisQuotaStore) rather than in its node-local fallback
 };
 
 struct QuotaSnapshot {
@@ -73,6 +74,12 @@ class QuotaStore {
   virtual void Observe(std::string_view provider, const RateLimitInfo& info, absl::Time now) = 0;
   virtual QuotaSnapshot Snapshot(std::string_view provider, const QuotaLimits& limits, double global_usd_per_day,
                                  absl::Time now) = 0;
+  // A breaker of this node opened on `provider` until `until`: a shared store makes the other nodes skip it
+  // too (no call until then). The local store has nothing to share.
+  virtual void OnBreakerOpen(std::string_view provider, absl::Time until) {
+    (void)provider;
+    (void)until;
+  }
 };
 
 class LocalQuotaStore final : public QuotaStore {

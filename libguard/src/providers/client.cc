@@ -581,7 +581,11 @@ void Client::Impl::Complete(Transfer& t, CURLcode rc) {
   quota->Reconcile(t.reservation, actual);
   switch (outcome) {
     case Outcome::kOk: selector->OnSuccess(c, latency); break;
-    case Outcome::kFailure: selector->OnFailure(c); break;
+    case Outcome::kFailure:
+      selector->OnFailure(c);
+      // Tell the other nodes (shared quota store) so that they skip the provider for the cooldown as well.
+      if (selector->breaker_state(c) == BreakerState::kOpen) quota->OnBreakerOpen(p.name, now + p.breaker.cooldown);
+      break;
     case Outcome::kRateLimited: selector->OnAbandon(c); break;
   }
   {

@@ -34,7 +34,7 @@ const char* kProviders = R"("providers": [{"name": "p", "kind": "openai", "base_
 
 }  // namespace
 
-TEST_CASE("the grey zone [escalate_min_score, anomaly_threshold) is escalated, nothing else") {
+TEST_CASE("the grey zone from escalate_min_score up to anomaly_threshold is escalated, nothing else") {
   auto e = engine::Engine::Create(std::string(R"({"anomaly_threshold": 100, "ai": {"escalate_min_score": 3, )") +
                                   kProviders + "}}");
   REQUIRE(e.ok());
