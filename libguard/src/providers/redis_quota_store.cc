@@ -12,27 +12,33 @@
 namespace guard::providers {
 namespace {
 
-int64_t MinuteId(absl::Time t) { return absl::ToUnixSeconds(t) / 60; }
 int64_t DayId(absl::Time t) { return absl::ToUnixSeconds(t) / 86400; }
 int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
 
-// KEYS: minute, day, budget, hdr, open. ARGV: rpm, tpm, rpd, usd_per_day, budget, tokens, usd, now_ms.
-// Same checks, in the same order, as LocalQuotaStore::Reserve. Returns {status, minute r, minute t, day r, day t,
-// day u, budget u, open_until_ms}; status "ok" or the name of the limit that refused.
+// KEYS: the kRollingSeconds one-second buckets of the rolling minute (oldest first, the last one is now's), then
+// day, budget, hdr, open. ARGV: rpm, tpm, rpd, usd_per_day, budget, tokens, usd, now_ms, bucket TTL ms.
+// Same checks, in the same order, as LocalQuotaStore::Reserve. Returns {status, minute r, minute t, day r,
+// day t, day u, budget u, open_until_ms}; status "ok" or the name of the limit that refused.
 constexpr char kReserveScript[] = R"lua(
+local n = #KEYS - 4
+local kday, kbudget, khdr, kopen = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3], KEYS[n + 4]
 local rpm, tpm, rpd, usd_day, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local tok, usd, now = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local m = redis.call('HMGET', KEYS[1], 'r', 't')
-local d = redis.call('HMGET', KEYS[2], 'r', 't', 'u')
-local mr, mt = tonumber(m[1] or 0), tonumber(m[2] or 0)
+local tok, usd, now, ttl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local mr, mt = 0, 0
+for i = 1, n do
+  local b = redis.call('HMGET', KEYS[i], 'r', 't')
+  mr = mr + tonumber(b[1] or 0)
+  mt = mt + tonumber(b[2] or 0)
+end
+local d = redis.call('HMGET', kday, 'r', 't', 'u')
 local dr, dt, du = tonumber(d[1] or 0), tonumber(d[2] or 0), tonumber(d[3] or 0)
-local g = tonumber(redis.call('HGET', KEYS[3], 'u') or 0)
+local g = tonumber(redis.call('HGET', kbudget, 'u') or 0)
 local function out(status, open)
   return {status, mr, mt, dr, dt, tostring(du), tostring(g), open or 0}
 end
-local open = redis.call('PTTL', KEYS[5])
+local open = redis.call('PTTL', kopen)
 if open > 0 then return out('breaker_open', now + open) end
-local h = redis.call('HMGET', KEYS[4], 'rem_req', 'req_reset', 'rem_tok', 'tok_reset', 'blocked_until')
+local h = redis.call('HMGET', khdr, 'rem_req', 'req_reset', 'rem_tok', 'tok_reset', 'blocked_until')
 if h[5] and tonumber(h[5]) > now then return out('provider_backoff') end
 local req_live = h[1] and tonumber(h[2] or 0) > now
 local tok_live = h[3] and tonumber(h[4] or 0) > now
@@ -43,21 +49,22 @@ if tpm > 0 and mt + tok > tpm then return out('tpm') end
 if rpd > 0 and dr + 1 > rpd then return out('rpd') end
 if usd_day > 0 and du + usd > usd_day then return out('usd_per_day') end
 if budget > 0 and g + usd > budget then return out('budget_usd_per_day') end
-mr = redis.call('HINCRBY', KEYS[1], 'r', 1)
-mt = redis.call('HINCRBY', KEYS[1], 't', tok)
-redis.call('PEXPIRE', KEYS[1], 120000)
-dr = redis.call('HINCRBY', KEYS[2], 'r', 1)
-dt = redis.call('HINCRBY', KEYS[2], 't', tok)
-du = tonumber(redis.call('HINCRBYFLOAT', KEYS[2], 'u', usd))
-redis.call('PEXPIRE', KEYS[2], 172800000)
-g = tonumber(redis.call('HINCRBYFLOAT', KEYS[3], 'u', usd))
-redis.call('PEXPIRE', KEYS[3], 172800000)
-if req_live then redis.call('HINCRBY', KEYS[4], 'rem_req', -1) end
-if tok_live then redis.call('HINCRBY', KEYS[4], 'rem_tok', -tok) end
+redis.call('HINCRBY', KEYS[n], 'r', 1)
+redis.call('HINCRBY', KEYS[n], 't', tok)
+redis.call('PEXPIRE', KEYS[n], ttl)
+mr, mt = mr + 1, mt + tok
+dr = redis.call('HINCRBY', kday, 'r', 1)
+dt = redis.call('HINCRBY', kday, 't', tok)
+du = tonumber(redis.call('HINCRBYFLOAT', kday, 'u', usd))
+redis.call('PEXPIRE', kday, 172800000)
+g = tonumber(redis.call('HINCRBYFLOAT', kbudget, 'u', usd))
+redis.call('PEXPIRE', kbudget, 172800000)
+if req_live then redis.call('HINCRBY', khdr, 'rem_req', -1) end
+if tok_live then redis.call('HINCRBY', khdr, 'rem_tok', -tok) end
 return out('ok')
 )lua";
 
-// KEYS: minute, day, budget. ARGV: token delta, dollar delta. Never below zero.
+// KEYS: the second bucket, day, budget of the reservation. ARGV: token delta, dollar delta. Never below zero.
 constexpr char kReconcileScript[] = R"lua(
 local dt, du = tonumber(ARGV[1]), tonumber(ARGV[2])
 local function add(key, field, delta, float)
@@ -178,13 +185,14 @@ bool RedisQuotaStore::Ready(absl::Time now) {
 absl::StatusOr<Reservation> RedisQuotaStore::Reserve(std::string_view provider, const QuotaLimits& limits,
                                                      double global_usd_per_day, const Usage& est, absl::Time now) {
   if (!Ready(now)) return local_.Reserve(provider, limits, global_usd_per_day, est, now);
-  const int64_t minute = MinuteId(now), day = DayId(now);
-  std::vector<std::string> args = {
-      "EVALSHA", reserve_sha_, "5", Key(provider, absl::StrCat("m:", minute)), Key(provider, absl::StrCat("d:", day)),
-      absl::StrCat(options_.prefix, ":ai:budget:d:", day), Key(provider, "hdr"), Key(provider, "open"),
-      std::to_string(limits.rpm), std::to_string(limits.tpm), std::to_string(limits.rpd),
-      absl::StrCat(limits.usd_per_day), absl::StrCat(global_usd_per_day), std::to_string(est.tokens),
-      absl::StrCat(est.usd), std::to_string(Ms(now))};
+  const int64_t second = absl::ToUnixSeconds(now), day = DayId(now);
+  std::vector<std::string> args = {"EVALSHA", reserve_sha_, std::to_string(kRollingSeconds + 4)};
+  for (int64_t s = second - kRollingSeconds + 1; s <= second; ++s) args.push_back(Key(provider, absl::StrCat("s:", s)));
+  args.insert(args.end(), {Key(provider, absl::StrCat("d:", day)), absl::StrCat(options_.prefix, ":ai:budget:d:", day),
+                           Key(provider, "hdr"), Key(provider, "open"), std::to_string(limits.rpm),
+                           std::to_string(limits.tpm), std::to_string(limits.rpd), absl::StrCat(limits.usd_per_day),
+                           absl::StrCat(global_usd_per_day), std::to_string(est.tokens), absl::StrCat(est.usd),
+                           std::to_string(Ms(now)), std::to_string((kRollingSeconds + 1) * 1000)});
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (const std::string& a : args) argv.push_back(a.data()), lens.push_back(a.size());
@@ -205,7 +213,7 @@ absl::StatusOr<Reservation> RedisQuotaStore::Reserve(std::string_view provider, 
     auto it = shared_.find(provider);
     if (it == shared_.end()) it = shared_.emplace(std::string(provider), Shared{}).first;
     Shared& s = it->second;
-    s.minute = minute;
+    s.second = second;
     s.day = day;
     s.minute_used = Usage{IntAt(rep.r, 1), IntAt(rep.r, 2), 0};
     s.day_used = Usage{IntAt(rep.r, 3), IntAt(rep.r, 4), DoubleAt(rep.r, 5)};
@@ -213,7 +221,7 @@ absl::StatusOr<Reservation> RedisQuotaStore::Reserve(std::string_view provider, 
     const int64_t open_ms = IntAt(rep.r, 7);
     s.open_until = open_ms > 0 ? absl::FromUnixMillis(open_ms) : absl::InfinitePast();
   }
-  if (status == "ok") return Reservation{std::string(provider), minute, day, est, true};
+  if (status == "ok") return Reservation{std::string(provider), second, day, est, true};
   if (status == "budget_usd_per_day") {
     return absl::ResourceExhaustedError("budget_usd_per_day: the daily AI budget is spent");
   }
@@ -230,7 +238,7 @@ void RedisQuotaStore::Reconcile(const Reservation& r, const Usage& actual) {
   const double du = actual.usd - r.reserved.usd;
   if (dt == 0 && du == 0) return;
   if (!Ready(absl::Now())) return;  // the booking stays at its estimate: stricter, never looser
-  std::vector<std::string> args = {"EVALSHA", reconcile_sha_, "3", Key(r.provider, absl::StrCat("m:", r.minute)),
+  std::vector<std::string> args = {"EVALSHA", reconcile_sha_, "3", Key(r.provider, absl::StrCat("s:", r.second)),
                                    Key(r.provider, absl::StrCat("d:", r.day)),
                                    absl::StrCat(options_.prefix, ":ai:budget:d:", r.day), std::to_string(dt),
                                    absl::StrCat(du)};
@@ -300,7 +308,7 @@ QuotaSnapshot RedisQuotaStore::Snapshot(std::string_view provider, const QuotaLi
   auto frac = [&](double used, double limit) {
     if (limit > 0) h = std::min(h, std::max(0.0, (limit - used) / limit));
   };
-  if (sh.minute == MinuteId(now)) {
+  if (absl::ToUnixSeconds(now) - sh.second < kRollingSeconds) {  // an older reply says nothing about this minute
     s.minute = sh.minute_used;
     frac(static_cast<double>(sh.minute_used.requests), static_cast<double>(limits.rpm));
     frac(static_cast<double>(sh.minute_used.tokens), static_cast<double>(limits.tpm));

@@ -3,7 +3,8 @@
 //
 // Each QuotaStore method is one Lua script (EVALSHA) over fixed-window keys, so a reservation is atomic
 // across nodes:
-//   {prefix}:ai:{provider}:m:{minute}   hash r (requests), t (tokens)          TTL 120 s
+//   {prefix}:ai:{provider}:s:{second}   hash r (requests), t (tokens); the rolling minute is the last 61
+//                                       of them (budget.h)                     TTL 62 s
 //   {prefix}:ai:{provider}:d:{day}      hash r, t, u (dollars)                 TTL 2 days
 //   {prefix}:ai:budget:d:{day}          hash u                                 TTL 2 days
 //   {prefix}:ai:{provider}:hdr          hash of the provider's last rate-limit headers (remaining + reset)
@@ -62,7 +63,7 @@ class RedisQuotaStore final : public QuotaStore {
 
  private:
   struct Shared {  // the shared counts as of the last Redis reply for one provider
-    int64_t minute = -1, day = -1;
+    int64_t second = -1, day = -1;
     Usage minute_used, day_used;
     double global_usd = 0;
     absl::Time open_until = absl::InfinitePast();  // a peer's breaker holds it open
