@@ -6,8 +6,9 @@
 // under a limit at once. The provider's own rate-limit headers (and 429 + retry-after) tighten this further:
 // what the provider says is left wins over what we think is left.
 //
-// Windows: requests and tokens per minute are counted over a *rolling* minute of one-second buckets (61 of
-// them, so the window is never shorter than the provider's 60 s): a fixed UTC minute would let 2x rpm through
+// Windows: requests and tokens per minute are counted over a *rolling* minute of one-second buckets (62 of
+// them: a call stays counted at least 61 s, a second of margin for the bucket granularity and for the network
+// delay before the provider counts it, which varies from call to call): a fixed UTC minute would let 2x rpm through
 // around a minute boundary, and providers count per rolling minute (a 429 is exactly what the reservation is
 // there to avoid). Requests and dollars per day use the fixed UTC day, as providers bill. Every counter maps
 // onto Redis keys with a TTL, which is what QuotaStore is shaped for. LocalQuotaStore is the in-process implementation; RedisQuotaStore (redis_quota_store.h) shares quotas
@@ -46,7 +47,7 @@ struct Usage {
 double CostUsd(int64_t input_tokens, int64_t output_tokens, double usd_per_1m_input, double usd_per_1m_output);
 
 // One-second buckets of the rolling minute: a call booked at second s counts while s > now - kRollingSeconds.
-inline constexpr int64_t kRollingSeconds = 61;
+inline constexpr int64_t kRollingSeconds = 62;
 
 struct Reservation {
   std::string provider;

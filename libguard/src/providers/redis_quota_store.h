@@ -3,8 +3,8 @@
 //
 // Each QuotaStore method is one Lua script (EVALSHA) over fixed-window keys, so a reservation is atomic
 // across nodes:
-//   {prefix}:ai:{provider}:s:{second}   hash r (requests), t (tokens); the rolling minute is the last 61
-//                                       of them (budget.h)                     TTL 62 s
+//   {prefix}:ai:{provider}:s:{second}   hash r (requests), t (tokens); the rolling minute is the last
+//                                       kRollingSeconds of them (budget.h)     TTL kRollingSeconds + 1 s
 //   {prefix}:ai:{provider}:d:{day}      hash r, t, u (dollars)                 TTL 2 days
 //   {prefix}:ai:budget:d:{day}          hash u                                 TTL 2 days
 //   {prefix}:ai:{provider}:hdr          hash of the provider's last rate-limit headers (remaining + reset)

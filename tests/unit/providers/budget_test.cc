@@ -24,8 +24,8 @@ TEST_CASE("RPM is enforced by reservation over a rolling minute") {
   CHECK(q.Reserve("b", lim, 0, Call(10), clock.Now()).ok());  // per provider
   CHECK(q.Snapshot("a", lim, 0, clock.Now()).headroom == Approx(0));
   // A new UTC minute does not reset it (that would let 2x rpm through around the boundary, and the
-  // provider would answer 429): the calls count for a full rolling minute, plus a second of margin.
-  clock.Advance(absl::Seconds(60));
+  // provider would answer 429): the calls count for a full rolling minute, plus a margin.
+  clock.Advance(absl::Seconds(61));
   CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
   clock.Advance(absl::Seconds(1));
   CHECK(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
@@ -39,8 +39,10 @@ TEST_CASE("the rolling minute frees each call's slot when that call is a minute 
   REQUIRE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
   clock.Advance(absl::Seconds(20));  // into the next UTC minute
   REQUIRE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
-  CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());  // both still within 61 s
-  clock.Advance(absl::Seconds(41));  // the first call is 61 s old
+  CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());  // both still within the window
+  clock.Advance(absl::Seconds(41));  // the first call is 61 s old: still counted (margin)
+  CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
+  clock.Advance(absl::Seconds(1));  // 62 s: freed
   CHECK(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
   CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
 }
