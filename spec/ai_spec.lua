@@ -74,7 +74,7 @@ describe("guard-ai AI escalation", function()
     assert.is_nil(rec.exit)
     assert.are.equal("allow", rec.headers["X-Guard-Action"])
     assert.are.equal("fallback", rec.headers["X-Guard-AI"])
-    assert.matches("no AI verdict", table.concat(rec.logs, "\n"), 1, true)
+    assert.matches("info: guard-ai: no AI verdict", table.concat(rec.logs, "\n"), 1, true)
   end)
 
   it("does not escalate clean requests or requests the signatures block themselves", function()

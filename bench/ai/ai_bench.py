@@ -15,6 +15,7 @@ Two gateways with the same plugin config, one worker each, except that gateway "
            half_open probes -> closed).
 
     /usr/bin/python3 bench/ai/ai_bench.py --build build [--phase load|kill|all] [--seconds 60]
+        [--workers 2 --redis]   # several workers per gateway need the shared (Redis) quotas
 """
 
 import argparse
@@ -35,7 +36,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 
 import http.client  # noqa: E402
 
-from harness import start_gateway  # noqa: E402
+from harness import RedisServer, start_gateway  # noqa: E402
 from mock_llm_server import MockLLM  # noqa: E402
 
 PROVIDERS = [  # name, kind, latency ms
@@ -82,14 +83,16 @@ def provider_conf(mock, name, kind, rpm, **extra):
                  "usd_per_1m_input": 0.15, "usd_per_1m_output": 0.6}, **extra)
 
 
-def gateway(workdir, ai):
+def gateway(workdir, ai, workers=1, redis=None):
     conf = {"anomaly_threshold": 100}
     if ai:
         conf["ai"] = ai
+    if redis:
+        conf["redis"] = {"host": redis.host, "port": redis.port, "prefix": "bench"}
     cfg = lambda echo: {"_format_version": "3.0", "services": [{  # noqa: E731
         "name": "echo", "url": echo, "routes": [{"name": "api", "paths": ["/api"],
                                                  "plugins": [{"name": "guard-ai", "config": conf}]}]}]}
-    return start_gateway(cfg, workdir, workers=1, cpaths=(ARGS.build,), timeout=30)
+    return start_gateway(cfg, workdir, workers=workers, cpaths=(ARGS.build,), timeout=30)
 
 
 def timed_get(port, path, headers=None, timeout=10):
@@ -162,17 +165,21 @@ def phase_load(tmp):
     deadline_ms = ARGS.deadline_ms
     ai = {"deadline_ms": deadline_ms, "poll_ms": 10, "strategy": "balanced",
           "providers": [provider_conf(mock, n, k, rpm) for n, k, _ in PROVIDERS]}
-    gw_ai = gateway(os.path.join(tmp, "gw-ai"), ai)
-    gw_plain = gateway(os.path.join(tmp, "gw-plain"), None)
+    redis = RedisServer(os.path.join(tmp, "redis")) if ARGS.redis else None
+    # --aa: an A/A control run, both gateways without AI, to show how much the clean-latency ratio moves by noise
+    gw_ai = gateway(os.path.join(tmp, "gw-ai"), None if ARGS.aa else ai, ARGS.workers, redis)
+    gw_plain = gateway(os.path.join(tmp, "gw-plain"), None, ARGS.workers, redis)
     try:
         total_rpm = rpm * len(PROVIDERS)
         rate = total_rpm * ARGS.overload / 60.0
         seconds = ARGS.seconds
-        print(f"load: {len(PROVIDERS)} providers x {rpm} rpm = {total_rpm}/min; offering {rate:.1f} attacks/s "
+        print(f"load: {ARGS.workers} worker(s) per gateway, {'Redis-shared' if ARGS.redis else 'per-worker'} "
+              f"AI quotas; {len(PROVIDERS)} providers x {rpm} rpm = {total_rpm}/min; offering {rate:.1f} attacks/s "
               f"({ARGS.overload}x) for {seconds} s to both gateways; deadline {deadline_ms} ms", flush=True)
         rng = random.Random(42)
         paths = [mutated_attack(rng) for _ in range(int(rate * seconds) + 1)]
         clean = {"ai": [], "plain": []}
+        clean_t = {"ai": [], "plain": []}
         stop = threading.Event()
 
         def measure_clean():
@@ -184,6 +191,7 @@ def phase_load(tmp):
                     st, _, ms = timed_get(g.proxy_port, f"/api/products?q=shoes&page={i % 7}", CLEAN_HEADERS)
                     if st == 200:
                         clean[name].append(ms)
+                        clean_t[name].append(time.monotonic())
                 i += 1
                 time.sleep(ARGS.clean_interval)
 
@@ -207,6 +215,8 @@ def phase_load(tmp):
         gw_ai.stop()
         gw_plain.stop()
         mock.stop()
+        if redis:
+            redis.stop()
 
     ai_res = [r["ai"] for r in results]
     n = len(ai_res)
@@ -218,6 +228,9 @@ def phase_load(tmp):
     calls = {name: int(stats["calls"].get(name, 0)) for name, _, _ in PROVIDERS}
     total_calls = sum(calls.values())
     out = {
+        "control_aa": ARGS.aa,
+        "workers": ARGS.workers,
+        "shared_quotas": "redis" if ARGS.redis else "per-worker",
         "attack_requests": n,
         "offered_per_s": round(rate, 2),
         "overload": ARGS.overload,
@@ -232,7 +245,9 @@ def phase_load(tmp):
         "provider_calls": calls,
         "provider_429s": codes429,
         "llm_calls_per_1000_attacks": round(1000.0 * total_calls / max(n, 1), 1),
-        "clean": {name: {"n": len(v), "p50_ms": round(pct(v, 50), 3), "p99_ms": round(pct(v, 99), 3)}
+        "clean": {name: {"n": len(v), "mean_ms": round(statistics.fmean(v), 3), "p50_ms": round(pct(v, 50), 3),
+                         "p95_ms": round(pct(v, 95), 3), "p99_ms": round(pct(v, 99), 3),
+                         "p999_ms": round(pct(v, 99.9), 3)}
                   for name, v in clean.items()},
         "gateway_ai_status": {k: v for k, v in (st or {}).items() if k != "providers"},
         "providers": {k: {s: v[s] for s in ("calls", "successes", "failures", "rate_limited", "latency_ewma_ms",
@@ -242,6 +257,19 @@ def phase_load(tmp):
     ca, cp = out["clean"]["ai"], out["clean"]["plain"]
     out["clean"]["p99_ratio_ai_over_plain"] = round(ca["p99_ms"] / cp["p99_ms"], 3) if cp["p99_ms"] else None
     out["clean"]["p50_ratio_ai_over_plain"] = round(ca["p50_ms"] / cp["p50_ms"], 3) if cp["p50_ms"] else None
+    # The same ratio per 10 s window: its spread says how much of the overall ratio is noise.
+    windows = []
+    t0 = min(clean_t["ai"][0], clean_t["plain"][0]) if clean_t["ai"] and clean_t["plain"] else 0
+    for w in range(int(seconds // 10)):
+        lo, hi = t0 + 10 * w, t0 + 10 * (w + 1)
+        a = [ms for ms, t in zip(clean["ai"], clean_t["ai"]) if lo <= t < hi]
+        b = [ms for ms, t in zip(clean["plain"], clean_t["plain"]) if lo <= t < hi]
+        if len(a) > 200 and len(b) > 200:
+            windows.append(round(pct(a, 99) / pct(b, 99), 3))
+    out["clean"]["p99_ratio_per_10s_window"] = windows
+    out["clean"]["p99_ratio_median_of_windows"] = round(statistics.median(windows), 3) if windows else None
+    out["clean"]["p95_ratio_ai_over_plain"] = round(ca["p95_ms"] / cp["p95_ms"], 3) if cp["p95_ms"] else None
+    out["clean"]["mean_ratio_ai_over_plain"] = round(ca["mean_ms"] / cp["mean_ms"], 3) if cp["mean_ms"] else None
     return out
 
 
@@ -334,6 +362,9 @@ def main():
     ap.add_argument("--deadline-ms", type=int, default=1500)
     ap.add_argument("--slack-ms", type=int, default=50, help="client-side allowance over the deadline")
     ap.add_argument("--clean-interval", type=float, default=0.005, help="pause between clean request pairs")
+    ap.add_argument("--workers", type=int, default=1, help="nginx workers per gateway (load phase)")
+    ap.add_argument("--redis", action="store_true", help="share AI quotas through a local redis-server")
+    ap.add_argument("--aa", action="store_true", help="control run: the 'ai' gateway has no ai section either")
     ap.add_argument("--kill-seconds", type=int, default=40)
     ap.add_argument("--kill-rate", type=float, default=5.0)
     ap.add_argument("--json", help="also write the results here")

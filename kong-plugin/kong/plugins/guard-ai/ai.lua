@@ -136,16 +136,16 @@ local function earlier_result(engine, ip)
   if not e then
     return nil
   end
-  if e.result == nil then
-    local r = poll(engine, e.job)
-    if r == false and ngx.now() < e.expires then
-      return nil
+  local r = poll(engine, e.job)
+  if r == false then
+    if ngx.now() < e.expires then
+      return nil -- still running: the client's next request looks again
     end
-    e.result = r or nil
+    lib.guard_ai_cancel(engine.ptr, e.job, errbuf, ERRLEN)
   end
   clients.map[ip] = nil
   clients.n = clients.n - 1
-  return e.result
+  return r or nil
 end
 
 local function remember(engine, ip, job)
@@ -193,7 +193,9 @@ function _M.decide(engine, conf, raw, req, hdrs, client_ip)
   end
   apply(v, ai, r, err or (r and not r.done and r.reason) or nil, conf.mode)
   if v.ai == "fallback" then
-    kong.log.notice("guard-ai: no AI verdict (", v.ai_error or "?", "): fallback ", ai.fallback)
+    -- info, not notice: under overload (quotas spent) this is most grey requests, and the status endpoint
+    -- counts them; a log line each would cost every one a write to error.log.
+    kong.log.info("guard-ai: no AI verdict (", v.ai_error or "?", "): fallback ", ai.fallback)
   elseif v.ai == "block" then
     kong.log.warn("AI blocked request: incident=", v.incident_id, " category=", v.category, " provider=",
                   v.ai_provider, " latency_ms=", r.latency_ms, " reason=", r.reason)
