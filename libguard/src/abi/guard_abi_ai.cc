@@ -58,7 +58,8 @@ std::string StatusJson(const guard::engine::Engine& e) {
                       R"(","deadline_ms":)", a.deadline_ms, R"(,"fallback":")",
                       ToAbsl(guard::config::FallbackName(a.fallback)), R"(","strategy":")",
                       ToAbsl(providers::StrategyName(a.providers.strategy)),
-                      R"(",)", SharedStateJson(e), ToAbsl(std::string_view(metrics).substr(1)));
+                      R"(","cleared_shapes":)", e.ai_cleared() ? e.ai_cleared()->size() : 0, ",",
+                      SharedStateJson(e), ToAbsl(std::string_view(metrics).substr(1)));
 }
 
 }  // namespace

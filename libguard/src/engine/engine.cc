@@ -146,7 +146,7 @@ absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) c
   // attacker drain a victim's consumer or IP bucket, and it is refused anyway). A monitored one is proxied, so
   // it pays like any other request.
   if (quota_ && verdict->action != GUARD_ACTION_BLOCK) CheckQuota(req, verdict);
-  MarkEscalation(verdict);  // AI escalation (engine_ai.cc): last, on the final action
+  MarkEscalation(req, verdict);  // AI escalation (engine_ai.cc): last, on the final action
   if (!scanned) return absl::InternalError("signature scan failed (Hyperscan error)");
   return absl::OkStatus();
 }

@@ -55,6 +55,13 @@ class Engine {
   absl::StatusOr<uint64_t> SubmitAi(const guard_request& req, const guard_verdict& verdict) const;
   // The shared quota/breaker store over the config's `redis` section; nullptr without one (node-local state).
   const providers::RedisQuotaStore* ai_redis() const { return ai_redis_.get(); }
+  // Shapes the AI answered "not an attack" for (key as in the verdict cache), so that they are not escalated
+  // again while the answer is fresh: the verdict cache never serves "benign" to a request the signatures
+  // flagged, and grey-zone requests are flagged by definition. nullptr without an ai section.
+  cache::VerdictCache* ai_cleared() const { return ai_cleared_.get(); }
+  // Sets GUARD_VERDICT_ESCALATE on an allowed, uncached verdict in the grey zone (or behaviour-flagged), unless
+  // the AI already cleared its shape on this route. Called at the end of Inspect.
+  void MarkEscalation(const guard_request& req, guard_verdict* verdict) const;
 
  private:
   Engine() = default;
@@ -69,9 +76,8 @@ class Engine {
 
   // ---- AI escalation (engine_ai.cc) ----
   absl::Status InitAi();
-  // Sets GUARD_VERDICT_ESCALATE on an allowed, uncached verdict in the grey zone (or behaviour-flagged).
-  void MarkEscalation(guard_verdict* verdict) const;
   std::shared_ptr<providers::RedisQuotaStore> ai_redis_;
+  std::unique_ptr<cache::VerdictCache> ai_cleared_;
   // Declared last: destroyed first, so its I/O thread (which writes into cache_) is joined before the
   // cache goes away.
   std::unique_ptr<providers::Client> ai_;

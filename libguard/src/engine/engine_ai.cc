@@ -60,6 +60,14 @@ absl::Status Engine::InitAi() {
         providers::RedisQuotaOptions{r.host, r.port, r.password, r.database, r.timeout_ms, r.prefix});
     options.quota = ai_redis_;
   }
+  // Benign AI answers, per shape: a few thousand entries, kept 5 minutes (a rules change bumps the version).
+  cache::VerdictCacheConfig cleared;
+  cleared.max_entries = 8192;
+  cleared.max_bytes = 2u << 20;
+  cleared.benign_ttl_ms = 300'000;
+  auto memo = cache::VerdictCache::Create(cleared);
+  if (!memo.ok()) return memo.status();
+  ai_cleared_ = std::move(*memo);
   // Starts no thread (Client::Create never does): the engine may be built in the nginx master.
   auto client = providers::Client::Create(config_.ai.providers, std::move(options));
   if (!client.ok()) return client.status();
@@ -67,12 +75,31 @@ absl::Status Engine::InitAi() {
   return absl::OkStatus();
 }
 
-void Engine::MarkEscalation(guard_verdict* v) const {
+namespace {
+
+// The verdict-cache key of an inspected request, when Inspect computed its fingerprint.
+bool AiKey(const guard_request& req, const guard_verdict& v, uint64_t version, cache::VerdictKey* key) {
+  const std::string_view hex(v.fingerprint, strnlen(v.fingerprint, sizeof v.fingerprint));
+  if (!ParseFingerprintHex(hex, &key->fingerprint)) return false;
+  key->route = cache::RouteKey(std::string_view(req.route_id.ptr ? req.route_id.ptr : "", req.route_id.len));
+  key->version = version;
+  return true;
+}
+
+int64_t NowMs() { return static_cast<int64_t>(quota::MonotonicNowNs() / 1000000); }  // Inspect's clock
+
+}  // namespace
+
+void Engine::MarkEscalation(const guard_request& req, guard_verdict* v) const {
   if (!ai_ || v->action != GUARD_ACTION_ALLOW || (v->flags & GUARD_VERDICT_CACHED)) return;
   const bool grey = v->score >= config_.ai.escalate_min_score && v->score < v->threshold;
   const bool behaviour =
       config_.ai.escalate_behaviour && (v->categories & (uint64_t{1} << GUARD_CAT_BEHAVIOUR)) != 0;
-  if (grey || behaviour) v->flags |= GUARD_VERDICT_ESCALATE;
+  if (!grey && !behaviour) return;
+  // Only grey verdicts get here (rare): the key parse and the uncontended shard lock stay off the common path.
+  cache::VerdictKey key;
+  if (AiKey(req, *v, version_, &key) && ai_cleared_->Lookup(key, false, NowMs())) return;
+  v->flags |= GUARD_VERDICT_ESCALATE;
 }
 
 absl::StatusOr<uint64_t> Engine::SubmitAi(const guard_request& req, const guard_verdict& v) const {
@@ -85,22 +112,22 @@ absl::StatusOr<uint64_t> Engine::SubmitAi(const guard_request& req, const guard_
   job.deadline = absl::Milliseconds(std::max(a.deadline_ms - a.poll_ms, a.deadline_ms / 2));
   job.risk = v.threshold > 0 ? std::clamp(static_cast<double>(v.score) / v.threshold, 0.0, 1.0) : 0.5;
 
-  fingerprint::Hash128 fp;
-  const std::string_view fp_hex(v.fingerprint, strnlen(v.fingerprint, sizeof v.fingerprint));
-  if (cache_ && ParseFingerprintHex(fp_hex, &fp)) {
+  cache::VerdictKey key;
+  if (AiKey(req, v, version_, &key)) {
     // Everything the callback needs is copied: it runs on the client's I/O thread after this request is gone.
-    const cache::VerdictKey key{fp, cache::RouteKey(job.request.route_id), version_};
     const bool flagged = v.rule_count > 0;
     const int32_t score = v.score, threshold = v.threshold;
     const uint64_t categories = v.categories;
     const uint32_t rule_id = v.rule_count > 0 ? v.rule_ids[0] : 0;
-    cache::VerdictCache* cache = cache_.get();
-    job.on_verdict = [cache, key, flagged, score, threshold, categories, rule_id](
+    cache::VerdictCache* cache = cache_.get();  // null until the fingerprint stage creates it
+    cache::VerdictCache* cleared = ai_cleared_.get();
+    job.on_verdict = [cache, cleared, key, flagged, score, threshold, categories, rule_id](
                          const providers::AiVerdict& ai, const std::string&) {
-      // Same clock as the quota engine's (and Inspect's) now. A benign answer for a request the signatures
-      // flagged is refused by the cache by design (it never serves "benign" to a flagged request).
-      (void)cache->Insert(key, AiCacheEntry(ai, score, threshold, categories, rule_id), flagged,
-                          static_cast<int64_t>(quota::MonotonicNowNs() / 1000000));
+      const cache::CachedVerdict entry = AiCacheEntry(ai, score, threshold, categories, rule_id);
+      // A benign answer for a request the signatures flagged is refused by the verdict cache by design (it
+      // never serves "benign" to a flagged request); the AI's own memo keeps it from being asked again.
+      if (cache) (void)cache->Insert(key, entry, flagged, NowMs());
+      if (entry.kind == cache::VerdictKind::kBenign) (void)cleared->Insert(key, entry, false, NowMs());
     };
   }
   return ai_->Submit(std::move(job));

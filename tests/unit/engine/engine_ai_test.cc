@@ -2,6 +2,7 @@
 // makes (the contract with the fingerprint / verdict-cache work: key parsed from guard_verdict.fingerprint).
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "cache/verdict_cache.h"
 #include "engine/ai_cache_entry.h"
 #include "engine/engine.h"
+#include "quota/engine.h"
 
 using namespace guard;
 
@@ -120,4 +122,41 @@ TEST_CASE("an AI block becomes a malicious cache entry that a same-shape flagged
   const cache::VerdictKey other{fingerprint::Hash128{3, 4}, cache::RouteKey("route-1"), 7};
   CHECK_FALSE((*cache)->Insert(other, b, true, 1000).ok());
   CHECK((*cache)->Insert(other, b, false, 1000).ok());
+}
+
+TEST_CASE("a shape the AI cleared is not escalated again on that route (once the fingerprint is filled)") {
+  auto e = engine::Engine::Create(std::string(R"({"anomaly_threshold": 100, "ai": {)") + kProviders + "}}");
+  REQUIRE(e.ok());
+  REQUIRE((*e)->ai_cleared() != nullptr);
+  guard_request r{};
+  r.route_id = S("route-1");
+  guard_verdict v{};
+  v.action = GUARD_ACTION_ALLOW;
+  v.score = 5;
+  v.threshold = 100;
+  v.rule_count = 1;
+
+  // No fingerprint (as before the fingerprint stage is merged): always escalated.
+  (*e)->MarkEscalation(r, &v);
+  CHECK((v.flags & GUARD_VERDICT_ESCALATE) != 0);
+
+  const fingerprint::Hash128 fp{0x1111, 0x2222};
+  std::snprintf(v.fingerprint, sizeof v.fingerprint, "%s", fp.Hex().c_str());
+  v.flags = 0;
+  (*e)->MarkEscalation(r, &v);
+  CHECK((v.flags & GUARD_VERDICT_ESCALATE) != 0);  // not cleared yet
+
+  providers::AiVerdict allow;
+  allow.category = "none";
+  const cache::VerdictKey key{fp, cache::RouteKey("route-1"), (*e)->version()};
+  REQUIRE((*e)->ai_cleared()->Insert(key, engine::AiCacheEntry(allow, 5, 100, 0, 0), false,
+                                     static_cast<int64_t>(quota::MonotonicNowNs() / 1000000)).ok());
+  v.flags = 0;
+  (*e)->MarkEscalation(r, &v);
+  CHECK((v.flags & GUARD_VERDICT_ESCALATE) == 0);  // cleared: the local verdict stands, no call
+
+  guard_request other = r;
+  other.route_id = S("route-2");
+  (*e)->MarkEscalation(other, &v);
+  CHECK((v.flags & GUARD_VERDICT_ESCALATE) != 0);  // per route
 }
