@@ -14,7 +14,12 @@ from harness import REPO, free_port, start_gateway, wait_until
 from mock_llm_server import MockLLM
 
 BUILD = os.environ.get("GUARD_BUILD_DIR", os.path.join(REPO, "build"))
-SQLI = "/items?id=" + urllib.parse.quote("1' UNION SELECT password FROM users--", safe="")
+
+
+def sqli(n):
+    """A grey-zone SQL injection of its own request shape (parameter f<n>): once the fingerprint stage is merged,
+    a repeated shape is decided by the verdict cache without the AI, and these tests count AI calls."""
+    return f"/items?f{n}=" + urllib.parse.quote("1' UNION SELECT password FROM users--", safe="")
 
 
 def provider(mock, name, **extra):
@@ -50,7 +55,7 @@ def test_rpm_is_reserved_once_for_all_workers_of_all_nodes(tmp_path, redis_serve
     nodes = [gateway(tmp_path / f"gw{i}", redis_server, ai, workers=2) for i in range(2)]
     try:
         start = time.monotonic()
-        answers = [nodes[i % 2].proxy("GET", "/api" + SQLI).header("x-guard-ai") for i in range(4 * rpm)]
+        answers = [nodes[i % 2].proxy("GET", "/api" + sqli(i)).header("x-guard-ai") for i in range(4 * rpm)]
         # 4 worker processes, each with its own client: only the shared reservations keep them to `rpm` per
         # rolling minute (a run longer than a minute would legitimately get more).
         assert time.monotonic() - start < 60
@@ -74,11 +79,11 @@ def test_a_breaker_opened_on_one_node_holds_the_provider_open_on_the_other(tmp_p
     a = gateway(tmp_path / "a", redis_server, ai, workers=1)
     b = gateway(tmp_path / "b", redis_server, ai, workers=1)
     try:
-        r = a.proxy("GET", "/api" + SQLI)
+        r = a.proxy("GET", "/api" + sqli(1))
         assert r.status == 403 and r.header("x-guard-ai-provider") == "backup"
         assert ai_status(a)["providers"]["dead"]["breaker"] == "open"
         assert redis_server.command("PTTL", "t:ai:dead:open") > 0
-        r = b.proxy("GET", "/api" + SQLI)
+        r = b.proxy("GET", "/api" + sqli(2))
         assert r.status == 403 and r.header("x-guard-ai-provider") == "backup"
         dead_on_b = ai_status(b)["providers"]["dead"]
         assert dead_on_b["calls"] == 0  # node b never called it: node a's breaker held it open
@@ -92,10 +97,10 @@ def test_redis_down_falls_back_to_node_local_state_and_says_so(tmp_path, redis_s
     ai = {"providers": [provider(mock, "p", rpm=100)]}
     g = gateway(tmp_path / "gw", redis_server, ai, workers=1)
     try:
-        assert g.proxy("GET", "/api" + SQLI).header("x-guard-ai") == "block"
+        assert g.proxy("GET", "/api" + sqli(1)).header("x-guard-ai") == "block"
         assert ai_status(g)["redis_healthy"] is True
         redis_server.stop()
-        r = g.proxy("GET", "/api" + SQLI)
+        r = g.proxy("GET", "/api" + sqli(2))
         assert r.status == 403 and r.header("x-guard-ai") == "block"  # still decided, on local quotas
         st = ai_status(g)
         assert st["shared_state"] == "redis" and st["redis_healthy"] is False
