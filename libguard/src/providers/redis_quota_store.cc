@@ -105,6 +105,14 @@ struct Reply {
   }
 };
 
+// One command, arguments as binary-safe strings (keys and values may hold anything).
+redisReply* Command(redisContext* c, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const std::string& a : args) argv.push_back(a.data()), lens.push_back(a.size());
+  return static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+}
+
 int64_t IntAt(const redisReply* r, size_t i) {
   const redisReply* e = r->element[i];
   if (e->type == REDIS_REPLY_INTEGER) return e->integer;
@@ -159,11 +167,8 @@ bool RedisQuotaStore::Ready(absl::Time now) {
   }
   redisSetTimeout(conn_, Tv(options_.timeout_ms));
   auto command = [this](std::vector<std::string> args, std::string* out) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const std::string& a : args) argv.push_back(a.data()), lens.push_back(a.size());
     Reply rep;
-    rep.r = static_cast<redisReply*>(redisCommandArgv(conn_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    rep.r = Command(conn_, args);
     if (!rep.r) return absl::StrCat("redis ", args[0], ": ", conn_->errstr);
     if (rep.r->type == REDIS_REPLY_ERROR) return absl::StrCat("redis ", args[0], ": ", rep.r->str);
     if (out && rep.r->type == REDIS_REPLY_STRING) out->assign(rep.r->str, rep.r->len);
@@ -193,11 +198,8 @@ absl::StatusOr<Reservation> RedisQuotaStore::Reserve(std::string_view provider, 
                            std::to_string(limits.tpm), std::to_string(limits.rpd), absl::StrCat(limits.usd_per_day),
                            absl::StrCat(global_usd_per_day), std::to_string(est.tokens), absl::StrCat(est.usd),
                            std::to_string(Ms(now)), std::to_string((kRollingSeconds + 1) * 1000)});
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const std::string& a : args) argv.push_back(a.data()), lens.push_back(a.size());
   Reply rep;
-  rep.r = static_cast<redisReply*>(redisCommandArgv(conn_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  rep.r = Command(conn_, args);
   if (!rep.r || rep.r->type != REDIS_REPLY_ARRAY || rep.r->elements != 8 ||
       rep.r->element[0]->type != REDIS_REPLY_STRING) {
     // NOSCRIPT after a Redis restart lands here too: reconnecting reloads the scripts.
@@ -242,11 +244,8 @@ void RedisQuotaStore::Reconcile(const Reservation& r, const Usage& actual) {
                                    Key(r.provider, absl::StrCat("d:", r.day)),
                                    absl::StrCat(options_.prefix, ":ai:budget:d:", r.day), std::to_string(dt),
                                    absl::StrCat(du)};
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const std::string& a : args) argv.push_back(a.data()), lens.push_back(a.size());
   Reply rep;
-  rep.r = static_cast<redisReply*>(redisCommandArgv(conn_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  rep.r = Command(conn_, args);
   if (!rep.r || rep.r->type == REDIS_REPLY_ERROR) {
     Failed(rep.r ? absl::StrCat("redis reconcile: ", rep.r->str) : absl::StrCat("redis reconcile: ", conn_->errstr));
   }
@@ -273,11 +272,8 @@ void RedisQuotaStore::Observe(std::string_view provider, const RateLimitInfo& in
   }
   if (args.size() == 4) return;
   args.push_back(std::to_string(Ms(expire)));
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const std::string& a : args) argv.push_back(a.data()), lens.push_back(a.size());
   Reply rep;
-  rep.r = static_cast<redisReply*>(redisCommandArgv(conn_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  rep.r = Command(conn_, args);
   if (!rep.r || rep.r->type == REDIS_REPLY_ERROR) {
     Failed(rep.r ? absl::StrCat("redis observe: ", rep.r->str) : absl::StrCat("redis observe: ", conn_->errstr));
   }
@@ -288,9 +284,8 @@ void RedisQuotaStore::OnBreakerOpen(std::string_view provider, absl::Time until)
   if (until <= now || !Ready(now)) return;
   const std::string key = Key(provider, "open");
   const std::string ms = std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(until - now)));
-  const char* argv[] = {"SET", key.c_str(), "1", "PX", ms.c_str()};
   Reply rep;
-  rep.r = static_cast<redisReply*>(redisCommandArgv(conn_, 5, argv, nullptr));
+  rep.r = Command(conn_, {"SET", key, "1", "PX", ms});
   if (!rep.r || rep.r->type == REDIS_REPLY_ERROR) {
     Failed(rep.r ? absl::StrCat("redis breaker: ", rep.r->str) : absl::StrCat("redis breaker: ", conn_->errstr));
   }
