@@ -221,3 +221,16 @@ def test_async_verdict_lands_in_the_verdict_cache_and_decides_same_shape_request
     assert r.status == 403, r
     assert r.header("x-guard-ai") is None  # not escalated: the cached verdict decided
     assert main.calls("shape") == 1
+
+
+def test_operator_feedback_reaches_the_accuracy_statistics(gw):
+    ok = gw.admin("POST", "/guard-ai/feedback", body={"provider": "main", "agreed": True})
+    assert ok.status == 200, ok
+    assert ok.json()["engines"] == 1
+    st = ai_status(gw, "main")["providers"]["main"]
+    assert st["feedback_total"] == 1 and st["feedback_agree"] == 1
+    gw.admin("POST", "/guard-ai/feedback", body={"provider": "main", "agreed": False})
+    st = ai_status(gw, "main")["providers"]["main"]
+    assert st["feedback_total"] == 2 and st["feedback_agree"] == 1
+    assert gw.admin("POST", "/guard-ai/feedback", body={"provider": "nobody", "agreed": True}).status == 404
+    assert gw.admin("POST", "/guard-ai/feedback", body={"provider": "main"}).status == 400

@@ -290,7 +290,10 @@ ClientMetrics Client::Metrics() {
   }
   for (size_t i = 0; i < m.providers.size(); ++i) {
     m.providers[i].breaker = impl_->selector->breaker_state(i);
-    m.providers[i].ewma_latency_ms = impl_->selector->stats(i).ewma_latency_ms;
+    const ProviderStats st = impl_->selector->stats(i);
+    m.providers[i].ewma_latency_ms = st.ewma_latency_ms;
+    m.providers[i].feedback_total = st.feedback_total;
+    m.providers[i].feedback_agree = st.feedback_agree;
     m.providers[i].headroom = impl_->selector->Headroom(i);
   }
   return m;
@@ -324,6 +327,8 @@ std::string MetricsJson(const ClientMetrics& m) {
     w.Key("headroom"); w.Double(p.headroom);
     std::string_view b = BreakerStateName(p.breaker);
     w.Key("breaker"); w.String(b.data(), static_cast<rapidjson::SizeType>(b.size()));
+    w.Key("feedback_total"); w.Int64(p.feedback_total);
+    w.Key("feedback_agree"); w.Int64(p.feedback_agree);
     w.EndObject();
   }
   w.EndObject();

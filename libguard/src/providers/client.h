@@ -69,6 +69,8 @@ struct ProviderMetrics {
   int queued = 0;
   double headroom = 1;
   BreakerState breaker = BreakerState::kClosed;
+  int64_t feedback_total = 0;  // operator labels of this provider's verdicts (accuracy strategy)
+  int64_t feedback_agree = 0;
 };
 
 struct ClientMetrics {
@@ -83,7 +85,8 @@ struct ClientMetrics {
 // Metrics as one JSON object, stats named "<provider>.<stat>" under "providers" (Envoy style):
 // {"submitted":..,"done":..,"failed":..,"shed":..,"expired":..,"providers":{"openai":{"calls":..,
 //  "successes":..,"failures":..,"invalid_answers":..,"rate_limited":..,"input_tokens":..,"output_tokens":..,
-//  "cost_usd":..,"latency_ewma_ms":..,"in_flight":..,"queued":..,"headroom":..,"breaker":"closed"}}}
+//  "cost_usd":..,"latency_ewma_ms":..,"in_flight":..,"queued":..,"headroom":..,"breaker":"closed",
+//  "feedback_total":..,"feedback_agree":..}}}
 std::string MetricsJson(const ClientMetrics& m);
 
 struct ClientOptions {

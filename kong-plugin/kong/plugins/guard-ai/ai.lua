@@ -16,7 +16,7 @@ local lib, C = cdefs.lib, cdefs.constants
 local ffi_new, ffi_string = ffi.new, ffi.string
 local band = bit.band
 local kong, ngx = kong, ngx
-local setmetatable, tonumber, type = setmetatable, tonumber, type
+local ipairs, setmetatable, tonumber, type = ipairs, setmetatable, tonumber, type
 
 local ERRLEN = 256
 local errbuf = ffi_new("char[?]", ERRLEN)
@@ -226,6 +226,20 @@ function _M.feedback(engine, provider, agreed)
     return nil, ffi_string(errbuf)
   end
   return true
+end
+
+-- POST /guard-ai/feedback {provider, agreed}: an operator's label for one of provider's verdicts, given to every
+-- engine of this worker that has the provider. Returns how many took it. The accuracy statistics live in each
+-- worker's client: the label reaches the worker that answers the Admin API request.
+function _M.feedback_all(provider, agreed)
+  local n = 0
+  for _, e in ipairs(guard_engine.engines()) do
+    local st = _M.status(e)
+    if st and st.providers and st.providers[provider] and _M.feedback(e, provider, agreed) then
+      n = n + 1
+    end
+  end
+  return n
 end
 
 -- Headers of an AI decision (header_filter): what decided, and who.

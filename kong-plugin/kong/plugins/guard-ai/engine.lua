@@ -313,6 +313,17 @@ function _M.prewarm()
   return e ~= nil, err
 end
 
+-- Every engine alive in this worker (for ai.lua's feedback route), as a list.
+function _M.engines()
+  local out = {}
+  for e in pairs(live) do
+    if e.ptr and e.instance_id ~= "prewarm" then
+      out[#out + 1] = e
+    end
+  end
+  return out
+end
+
 -- For ai.lua: the request struct the last inspect filled (valid while the caller holds that request's
 -- strings, and until the next inspect), and action names.
 function _M.request_struct()
