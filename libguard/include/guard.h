@@ -299,6 +299,58 @@ GUARD_API int guard_engine_behaviour_status(const guard_engine *engine, guard_be
                                             size_t errlen);
 /* ---- end of behaviour as a signal ---------------------------------------------------------------------- */
 
+/* ---- AI escalation (docs/ai.md) ----------------------------------------------------------------------
+ * A verdict with GUARD_VERDICT_ESCALATE may be handed to the engine's LLM providers. guard_ai_submit copies
+ * what it needs and returns at once; the calls run on libguard's own I/O thread (started by the first
+ * submit, in the calling process: never submit from the nginx master). The caller polls without blocking
+ * (e.g. between ngx.sleep steps) until a final state, or cancels when it stops waiting. A valid answer also
+ * goes into the verdict cache under the verdict's fingerprint. No network I/O happens on the caller's thread. */
+
+/* Job states (guard_ai_result.state). A final state (DONE, FAILED) is reported once, then the job is gone. */
+#define GUARD_AI_PENDING 0
+#define GUARD_AI_DONE 1    /* a provider answered with a schema-valid verdict */
+#define GUARD_AI_FAILED 2  /* no verdict (deadline, every provider failed, shed, budget spent): apply the fallback */
+#define GUARD_AI_UNKNOWN 3 /* never submitted, already reported, cancelled or expired */
+
+#define GUARD_AI_PROVIDER_LEN 65
+#define GUARD_AI_REASON_LEN 256
+
+typedef struct guard_ai_result {
+  int32_t state;          /* GUARD_AI_* */
+  int32_t action;         /* DONE: guard_action of the AI verdict (allow, monitor or block) */
+  uint32_t threat;        /* DONE: 1 when the model saw an attack */
+  int32_t category;       /* DONE: guard_category of the answer, -1 for "none" */
+  double confidence;      /* DONE: 0..1 */
+  uint32_t attempts;      /* provider calls made for this job */
+  uint32_t latency_ms;    /* submit to final state */
+  char category_name[GUARD_CATEGORY_LEN];  /* DONE: the answer's category ("none" when benign) */
+  char provider[GUARD_AI_PROVIDER_LEN];    /* who answered (DONE) or was tried last (FAILED) */
+  char reason[GUARD_AI_REASON_LEN];        /* DONE: the model's reason; FAILED: why */
+  char incident_id[GUARD_INCIDENT_ID_LEN]; /* DONE with action block: a new incident id; "" otherwise */
+} guard_ai_result;
+
+/* Queues a second opinion on `request` as inspected into `verdict` by the same engine. GUARD_OK and *job, or
+ * GUARD_EINVAL when the config has no ai section or the arguments are bad, GUARD_EINTERNAL when the job cannot
+ * be queued (too many outstanding jobs, thread could not start): apply the fallback. */
+GUARD_API int guard_ai_submit(const guard_engine *engine, const guard_request *request, const guard_verdict *verdict,
+                              uint64_t *job, char *errbuf, size_t errlen);
+
+/* Current state of a job; never blocks (one brief mutex). */
+GUARD_API int guard_ai_poll(const guard_engine *engine, uint64_t job, guard_ai_result *out, char *errbuf, size_t errlen);
+
+/* The caller stopped waiting: a queued job is dropped unsent; an in-flight answer still feeds the verdict cache. */
+GUARD_API int guard_ai_cancel(const guard_engine *engine, uint64_t job, char *errbuf, size_t errlen);
+
+/* Labelled feedback for the accuracy strategy: did `provider`'s verdict agree with the operator's label? */
+GUARD_API int guard_ai_feedback(const guard_engine *engine, const char *provider, size_t provider_len, int agreed,
+                                char *errbuf, size_t errlen);
+
+/* The AI state of this engine in the calling process as JSON (jobs, and per provider: calls, latency, tokens,
+ * cost, failures, breaker state; docs/ai.md "Metrics"). Writes at most len - 1 bytes and a NUL; *needed is the
+ * full length (call again with a larger buffer when *needed >= len). {"enabled":false} without an ai section. */
+GUARD_API int guard_ai_status(const guard_engine *engine, char *json, size_t len, size_t *needed, char *errbuf,
+                              size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

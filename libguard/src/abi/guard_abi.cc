@@ -1,6 +1,7 @@
 // The C ABI (guard.h). Every entry point is a function-try-block: no C++ exception crosses into LuaJIT or
 // C callers, whatever an engine throws (std::bad_alloc included). Errors are copied into the caller's
-// buffer, always NUL-terminated.
+// buffer, always NUL-terminated. The shared helpers are in abi_internal.h; the AI entry points in
+// guard_abi_ai.cc.
 #include <cstring>
 #include <new>
 #include <string>
@@ -21,25 +22,9 @@ namespace {
 using guard::abi::Fail;
 using guard::abi::SetError;
 using guard::abi::ToString;
+using guard::abi::ValidRequest;
 using guard::abi::ValidStr;
 using guard::common::CopyCut;
-
-bool ValidRequest(const guard_request* r) {
-  if (!ValidStr(r->method) || !ValidStr(r->path) || !ValidStr(r->query) || !ValidStr(r->body) ||
-      !ValidStr(r->client_ip) || !ValidStr(r->consumer_id) || !ValidStr(r->credential_id) ||
-      !ValidStr(r->route_id) || !ValidStr(r->service_id)) {
-    return false;
-  }
-  if (r->consumer_tag_count && !r->consumer_tags) return false;
-  for (size_t i = 0; i < r->consumer_tag_count; ++i) {
-    if (!ValidStr(r->consumer_tags[i])) return false;
-  }
-  if (r->header_count && !r->headers) return false;
-  for (size_t i = 0; i < r->header_count; ++i) {
-    if (!ValidStr(r->headers[i].name) || !ValidStr(r->headers[i].value)) return false;
-  }
-  return true;
-}
 
 }  // namespace
 

@@ -110,6 +110,12 @@ absl::StatusOr<Config> ParseConfig(std::string_view config_json) {
   if (!blocklist.ok()) return blocklist.status();
   c.blocklist = std::move(*blocklist);
   c.digest = CanonicalDigest(doc);
+
+  if (auto a = doc.FindMember("ai"); a != doc.MemberEnd() && a->value.IsObject()) {
+    // The AI stage: escalation keys here, provider settings in providers::ParseAiConfig (ai_section.cc).
+    if (absl::Status st = ParseAiSection(a->value, c.anomaly_threshold, &c.ai); !st.ok()) return st;
+    c.has_ai = true;
+  }
   return c;
 }
 

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "config/signal_sections.h"
+#include "config/ai_section.h"
 #include "quota/limits.h"
 #include "signatures/exclusions.h"
 
@@ -59,6 +60,9 @@ struct Config {
   // Stable hash of the whole config as validated (keys sorted, so the same on every worker and node):
   // with the core rules' hash, the version part of every verdict-cache key.
   uint64_t digest = 0;
+  // The optional `ai` section (config/ai_section.h): LLM second opinions on grey-zone requests.
+  bool has_ai = false;
+  AiSection ai;
 };
 
 // Validates config_json against the embedded schema and fills defaults. The error names the JSON path.

@@ -117,6 +117,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
     e->quota_ = std::move(*q);
   }
   if (absl::Status st = e->BuildSignals(id); !st.ok()) return st;
+  if (absl::Status st = e->InitAi(); !st.ok()) return st;  // AI escalation (engine_ai.cc)
   return e;
 }
 
@@ -170,6 +171,7 @@ absl::Status Engine::Inspect(const guard_request& req, guard_verdict* verdict) c
   if (quota_ && verdict->action != GUARD_ACTION_BLOCK && verdict->action != GUARD_ACTION_RATE_LIMITED) {
     CheckQuota(req, verdict);
   }
+  MarkEscalation(req, verdict);  // AI escalation (engine_ai.cc): last, on the final action
   if (!scanned) return absl::InternalError("signature scan failed (Hyperscan error)");
   return absl::OkStatus();
 }

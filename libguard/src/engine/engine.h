@@ -14,6 +14,8 @@
 #include "config/config.h"
 #include "guard.h"
 #include "protocol/checks.h"
+#include "providers/client.h"
+#include "providers/redis_quota_store.h"
 #include "quota/engine.h"
 #include "signatures/matcher.h"
 
@@ -51,6 +53,24 @@ class Engine {
   absl::Status Observe(const guard_response_info& r, guard_decision_info* out) const;
   const SignalState* signals() const { return signals_.get(); }
 
+  // ---- AI escalation (engine_ai.cc) ----
+  // The providers client of the `ai` section, nullptr without one. Built with the engine; its I/O thread
+  // starts on the first SubmitAi, i.e. in the worker, never in the nginx master that loads the library.
+  providers::Client* ai() const { return ai_.get(); }
+  // Queues a second opinion on an inspected request (the verdict must carry GUARD_VERDICT_ESCALATE, or at
+  // least come from this engine's Inspect). Copies what it needs; never waits on the network. A valid
+  // answer also lands in the verdict cache under the verdict's fingerprint, so that shape never pays twice.
+  absl::StatusOr<uint64_t> SubmitAi(const guard_request& req, const guard_verdict& verdict) const;
+  // The shared quota/breaker store over the config's `redis` section; nullptr without one (node-local state).
+  const providers::RedisQuotaStore* ai_redis() const { return ai_redis_.get(); }
+  // Shapes the AI answered "not an attack" for (key as in the verdict cache), so that they are not escalated
+  // again while the answer is fresh: the verdict cache never serves "benign" to a request the signatures
+  // flagged, and grey-zone requests are flagged by definition. nullptr without an ai section.
+  cache::VerdictCache* ai_cleared() const { return ai_cleared_.get(); }
+  // Sets GUARD_VERDICT_ESCALATE on an allowed, uncached verdict in the grey zone (or behaviour-flagged), unless
+  // the AI already cleared its shape on this route. Called at the end of Inspect.
+  void MarkEscalation(const guard_request& req, guard_verdict* verdict) const;
+
  private:
   Engine() = default;
   absl::Status BuildSignals(const Identity& id);
@@ -69,6 +89,14 @@ class Engine {
   std::unique_ptr<quota::QuotaEngine> quota_;
   std::shared_ptr<cache::VerdictCache> cache_;  // one per worker for all engines with the same cache settings
   uint64_t version_ = 0;
+
+  // ---- AI escalation (engine_ai.cc) ----
+  absl::Status InitAi();
+  std::shared_ptr<providers::RedisQuotaStore> ai_redis_;
+  std::unique_ptr<cache::VerdictCache> ai_cleared_;
+  // Declared last: destroyed first, so its I/O thread (which writes into cache_) is joined before the
+  // cache goes away.
+  std::unique_ptr<providers::Client> ai_;
 };
 
 }  // namespace guard::engine

@@ -6,14 +6,19 @@
 // under a limit at once. The provider's own rate-limit headers (and 429 + retry-after) tighten this further:
 // what the provider says is left wins over what we think is left.
 //
-// Windows are fixed calendar windows (UTC minute, UTC day): coarser than a sliding window, but every counter
-// maps onto one Redis key with a TTL (INCRBY + EXPIRE in one Lua script), which is what QuotaStore is shaped
-// for. LocalQuotaStore is the in-process implementation; the lead can swap in a Redis one to share quotas
-// across nodes without touching the selector.
+// Windows: requests and tokens per minute are counted over a *rolling* minute of one-second buckets (62 of
+// them: a call stays counted at least 61 s, a second of margin for the bucket granularity and for the network
+// delay before the provider counts it, which varies from call to call): a fixed UTC minute would let 2x rpm through
+// around a minute boundary, and providers count per rolling minute (a 429 is exactly what the reservation is
+// there to avoid). Requests and dollars per day use the fixed UTC day, as providers bill. Every counter maps
+// onto Redis keys with a TTL, which is what QuotaStore is shaped for. LocalQuotaStore is the in-process implementation; RedisQuotaStore (redis_quota_store.h) shares quotas
+// across workers and nodes without touching the selector.
 #pragma once
 
-#include <mutex>
+#include <array>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,15 +46,19 @@ struct Usage {
 // Dollars for a call: prices are per million tokens, as providers publish them.
 double CostUsd(int64_t input_tokens, int64_t output_tokens, double usd_per_1m_input, double usd_per_1m_output);
 
+// One-second buckets of the rolling minute: a call booked at second s counts while s > now - kRollingSeconds.
+inline constexpr int64_t kRollingSeconds = 62;
+
 struct Reservation {
   std::string provider;
-  int64_t minute = 0;  // window ids the amounts were booked in
+  int64_t second = 0;  // UNIX second (rolling-minute bucket) and UTC day id the amounts were booked in
   int64_t day = 0;
   Usage reserved;
+  bool shared = false;  // booked in Redis (RedisQuotaStore) rather than in its node-local fallback
 };
 
 struct QuotaSnapshot {
-  Usage minute;  // used in the current minute window
+  Usage minute;  // used in the rolling minute
   Usage day;     // used in the current UTC day
   double global_usd_day = 0;
   // Fraction of the tightest limit still free, 0..1 (1 when nothing limits the provider); 0 while the
@@ -73,6 +82,12 @@ class QuotaStore {
   virtual void Observe(std::string_view provider, const RateLimitInfo& info, absl::Time now) = 0;
   virtual QuotaSnapshot Snapshot(std::string_view provider, const QuotaLimits& limits, double global_usd_per_day,
                                  absl::Time now) = 0;
+  // A breaker of this node opened on `provider` until `until`: a shared store makes the other nodes skip it
+  // too (no call until then). The local store has nothing to share.
+  virtual void OnBreakerOpen(std::string_view provider, absl::Time until) {
+    (void)provider;
+    (void)until;
+  }
 };
 
 class LocalQuotaStore final : public QuotaStore {
@@ -85,9 +100,12 @@ class LocalQuotaStore final : public QuotaStore {
                          absl::Time now) override;
 
  private:
+  struct Second {
+    int64_t second = -1;
+    Usage used;
+  };
   struct Counters {
-    int64_t minute = -1;
-    Usage minute_used;
+    std::array<Second, kRollingSeconds> seconds;  // ring indexed by second % kRollingSeconds
     int64_t day = -1;
     Usage day_used;
     // The provider's view, valid until the matching reset time.
@@ -100,6 +118,7 @@ class LocalQuotaStore final : public QuotaStore {
     absl::Time blocked_until = absl::InfinitePast();
   };
   Counters& Roll(std::string_view provider, absl::Time now);
+  static Usage MinuteUsed(const Counters& c, absl::Time now);
   double Headroom(const Counters& c, const QuotaLimits& limits, double global_usd_per_day, absl::Time now) const;
 
   std::mutex mu_;  // guards everything below

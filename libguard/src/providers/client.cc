@@ -53,6 +53,7 @@ struct Job {
   uint64_t id = 0;
   Prompt prompt;
   double risk = 0;
+  std::function<void(const AiVerdict&, const std::string&)> on_verdict;
   absl::Time submitted;
   absl::Time deadline;
   std::vector<size_t> tried;
@@ -218,6 +219,7 @@ absl::StatusOr<uint64_t> Client::Submit(AiJob job) {
   auto j = std::make_unique<Job>();
   j->prompt = BuildPrompt(job.request, s.config.prompt);
   j->risk = job.risk;
+  j->on_verdict = std::move(job.on_verdict);
   j->submitted = s.clock->Now();
   j->deadline = j->submitted + job.deadline;
   uint64_t id;
@@ -288,7 +290,10 @@ ClientMetrics Client::Metrics() {
   }
   for (size_t i = 0; i < m.providers.size(); ++i) {
     m.providers[i].breaker = impl_->selector->breaker_state(i);
-    m.providers[i].ewma_latency_ms = impl_->selector->stats(i).ewma_latency_ms;
+    const ProviderStats st = impl_->selector->stats(i);
+    m.providers[i].ewma_latency_ms = st.ewma_latency_ms;
+    m.providers[i].feedback_total = st.feedback_total;
+    m.providers[i].feedback_agree = st.feedback_agree;
     m.providers[i].headroom = impl_->selector->Headroom(i);
   }
   return m;
@@ -322,6 +327,8 @@ std::string MetricsJson(const ClientMetrics& m) {
     w.Key("headroom"); w.Double(p.headroom);
     std::string_view b = BreakerStateName(p.breaker);
     w.Key("breaker"); w.String(b.data(), static_cast<rapidjson::SizeType>(b.size()));
+    w.Key("feedback_total"); w.Int64(p.feedback_total);
+    w.Key("feedback_agree"); w.Int64(p.feedback_agree);
     w.EndObject();
   }
   w.EndObject();
@@ -579,7 +586,11 @@ void Client::Impl::Complete(Transfer& t, CURLcode rc) {
   quota->Reconcile(t.reservation, actual);
   switch (outcome) {
     case Outcome::kOk: selector->OnSuccess(c, latency); break;
-    case Outcome::kFailure: selector->OnFailure(c); break;
+    case Outcome::kFailure:
+      selector->OnFailure(c);
+      // Tell the other nodes (shared quota store) so that they skip the provider for the cooldown as well.
+      if (selector->breaker_state(c) == BreakerState::kOpen) quota->OnBreakerOpen(p.name, now + p.breaker.cooldown);
+      break;
     case Outcome::kRateLimited: selector->OnAbandon(c); break;
   }
   {
@@ -598,6 +609,7 @@ void Client::Impl::Complete(Transfer& t, CURLcode rc) {
   if (it != jobs.end()) {
     Job& j = *it->second;
     j.in_flight = false;
+    if (outcome == Outcome::kOk && j.on_verdict) j.on_verdict(verdict, p.name);
     if (j.cancelled) {
       jobs.erase(it);
     } else if (outcome == Outcome::kOk) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct AiJob {
   AiRequest request;
   absl::Duration deadline = absl::Seconds(2);  // from Submit; the plugin's per-route AI deadline
   double risk = 0.5;  // 0..1 pre-score from the local engines; the lowest risk is shed first
+  // Called on the I/O thread when a provider answers with a valid verdict, also after the plugin cancelled
+  // (the call is paid for; its answer still teaches the verdict cache). Must be quick and thread-safe.
+  std::function<void(const AiVerdict& verdict, const std::string& provider)> on_verdict;
 };
 
 enum class JobState { kPending = 0, kDone = 1, kFailed = 2, kUnknown = 3 };
@@ -65,6 +69,8 @@ struct ProviderMetrics {
   int queued = 0;
   double headroom = 1;
   BreakerState breaker = BreakerState::kClosed;
+  int64_t feedback_total = 0;  // operator labels of this provider's verdicts (accuracy strategy)
+  int64_t feedback_agree = 0;
 };
 
 struct ClientMetrics {
@@ -79,7 +85,8 @@ struct ClientMetrics {
 // Metrics as one JSON object, stats named "<provider>.<stat>" under "providers" (Envoy style):
 // {"submitted":..,"done":..,"failed":..,"shed":..,"expired":..,"providers":{"openai":{"calls":..,
 //  "successes":..,"failures":..,"invalid_answers":..,"rate_limited":..,"input_tokens":..,"output_tokens":..,
-//  "cost_usd":..,"latency_ewma_ms":..,"in_flight":..,"queued":..,"headroom":..,"breaker":"closed"}}}
+//  "cost_usd":..,"latency_ewma_ms":..,"in_flight":..,"queued":..,"headroom":..,"breaker":"closed",
+//  "feedback_total":..,"feedback_agree":..}}}
 std::string MetricsJson(const ClientMetrics& m);
 
 struct ClientOptions {

@@ -1,6 +1,7 @@
 // Configuration of the AI stage: the providers, how to choose among them, and the global budget.
-// Parsed from the "ai" object of the plugin config (JSON shape documented in docs/ai.md); the lead folds
-// the same shape into schema/guard-config.schema.json. Errors name the JSON path, like the rest of libguard.
+// Parsed from the "ai" object of the plugin config (docs/ai.md; schema/guard-config.schema.json has the same
+// shape, and config/ai_section.cc hands this parser the section minus its escalation keys). Errors name the
+// JSON path, like the rest of libguard.
 #pragma once
 
 #include <cstdint>

@@ -10,7 +10,7 @@ namespace {
 Usage Call(int64_t tokens, double usd = 0) { return Usage{1, tokens, usd}; }
 }  // namespace
 
-TEST_CASE("RPM is enforced by reservation and resets with the minute") {
+TEST_CASE("RPM is enforced by reservation over a rolling minute") {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000 - 1'800'000'000 % 60));  // start of a minute
   LocalQuotaStore q;
   QuotaLimits lim;
@@ -23,8 +23,28 @@ TEST_CASE("RPM is enforced by reservation and resets with the minute") {
   CHECK(std::string(third.status().message()).rfind("rpm", 0) == 0);
   CHECK(q.Reserve("b", lim, 0, Call(10), clock.Now()).ok());  // per provider
   CHECK(q.Snapshot("a", lim, 0, clock.Now()).headroom == Approx(0));
-  clock.Advance(absl::Seconds(60));
+  // A new UTC minute does not reset it (that would let 2x rpm through around the boundary, and the
+  // provider would answer 429): the calls count for a full rolling minute, plus a margin.
+  clock.Advance(absl::Seconds(61));
+  CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
+  clock.Advance(absl::Seconds(1));
   CHECK(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
+}
+
+TEST_CASE("the rolling minute frees each call's slot when that call is a minute old") {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000 - 1'800'000'000 % 60 + 50));  // 10 s before a minute ends
+  LocalQuotaStore q;
+  QuotaLimits lim;
+  lim.rpm = 2;
+  REQUIRE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
+  clock.Advance(absl::Seconds(20));  // into the next UTC minute
+  REQUIRE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
+  CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());  // both still within the window
+  clock.Advance(absl::Seconds(41));  // the first call is 61 s old: still counted (margin)
+  CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
+  clock.Advance(absl::Seconds(1));  // 62 s: freed
+  CHECK(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
+  CHECK_FALSE(q.Reserve("a", lim, 0, Call(10), clock.Now()).ok());
 }
 
 TEST_CASE("TPM reservations are reconciled with the real usage") {

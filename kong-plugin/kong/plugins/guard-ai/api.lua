@@ -45,4 +45,19 @@ return {
       return kong.response.exit(204)
     end,
   },
+
+  -- AI feedback for the accuracy strategy (docs/ai.md): {"provider": "<name>", "agreed": true|false}.
+  ["/guard-ai/feedback"] = {
+    POST = function(self, db, helpers)
+      local provider, agreed = self.params.provider, self.params.agreed
+      if type(provider) ~= "string" or provider == "" or type(agreed) ~= "boolean" then
+        return kong.response.exit(400, { message = "expected {\"provider\": <name>, \"agreed\": true|false}" })
+      end
+      local n = require("kong.plugins.guard-ai.ai").feedback_all(provider, agreed)
+      if n == 0 then
+        return kong.response.exit(404, { message = "no AI provider named '" .. provider .. "' in this worker" })
+      end
+      return kong.response.exit(200, { engines = n, worker_pid = ngx.worker and ngx.worker.pid() or nil })
+    end,
+  },
 }

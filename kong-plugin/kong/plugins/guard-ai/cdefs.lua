@@ -169,6 +169,25 @@ int guard_blocklist_add(int list, guard_str subject, int64_t ttl_ms, guard_str r
 int guard_blocklist_remove(int list, guard_str subject, char *errbuf, size_t errlen);
 int guard_blocklist_list(char *out, size_t outlen, size_t *written, char *errbuf, size_t errlen);
 int guard_engine_behaviour_status(const guard_engine *engine, guard_behaviour_status *out, char *errbuf, size_t errlen);
+typedef struct guard_ai_result {
+  int32_t state;
+  int32_t action;
+  uint32_t threat;
+  int32_t category;
+  double confidence;
+  uint32_t attempts;
+  uint32_t latency_ms;
+  char category_name[32];
+  char provider[65];
+  char reason[256];
+  char incident_id[40];
+} guard_ai_result;
+
+int guard_ai_submit(const guard_engine *engine, const guard_request *request, const guard_verdict *verdict, uint64_t *job, char *errbuf, size_t errlen);
+int guard_ai_poll(const guard_engine *engine, uint64_t job, guard_ai_result *out, char *errbuf, size_t errlen);
+int guard_ai_cancel(const guard_engine *engine, uint64_t job, char *errbuf, size_t errlen);
+int guard_ai_feedback(const guard_engine *engine, const char *provider, size_t provider_len, int agreed, char *errbuf, size_t errlen);
+int guard_ai_status(const guard_engine *engine, char *json, size_t len, size_t *needed, char *errbuf, size_t errlen);
 ]]
 ffi.cdef(cdef)
 
@@ -196,6 +215,10 @@ local constants = {
   GUARD_DECISION_BAN = 2,
   GUARD_LIST_BAN = 0,
   GUARD_LIST_ALLOW = 1,
+  GUARD_AI_PENDING = 0,
+  GUARD_AI_DONE = 1,
+  GUARD_AI_FAILED = 2,
+  GUARD_AI_UNKNOWN = 3,
 }
 
 -- Walks package.cpath and loads the first libguard.so that exists; a failure lists every path tried.

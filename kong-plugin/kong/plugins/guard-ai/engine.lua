@@ -281,7 +281,8 @@ function _M.status()
   for e in pairs(live) do
     if e.ptr and e.instance_id ~= "prewarm" then
       out[e.instance_id] = { quota = e:quota_status(),
-                             signals = require("kong.plugins.guard-ai.behaviour").status(e) } -- issue 5
+                             signals = require("kong.plugins.guard-ai.behaviour").status(e), -- issue 5
+                             ai = require("kong.plugins.guard-ai.ai").status(e) }
     end
   end
   return out
@@ -317,6 +318,27 @@ function _M.prewarm()
   local e, err = _M.new({ __plugin_id = "prewarm" })
   pinned = e
   return e ~= nil, err
+end
+
+-- Every engine alive in this worker (for ai.lua's feedback route), as a list.
+function _M.engines()
+  local out = {}
+  for e in pairs(live) do
+    if e.ptr and e.instance_id ~= "prewarm" then
+      out[#out + 1] = e
+    end
+  end
+  return out
+end
+
+-- For ai.lua: the request struct the last inspect filled (valid while the caller holds that request's
+-- strings, and until the next inspect), and action names.
+function _M.request_struct()
+  return request
+end
+
+function _M.action_name(action)
+  return ffi_string(lib.guard_action_name(action))
 end
 
 function _M.version()

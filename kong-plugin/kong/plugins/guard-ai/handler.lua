@@ -7,6 +7,7 @@
 -- rate-limiting (910), so attacks are stopped before they consume quota.
 local guard_engine = require "kong.plugins.guard-ai.engine"
 local behaviour = require "kong.plugins.guard-ai.behaviour"
+local ai = require "kong.plugins.guard-ai.ai"
 
 local kong = kong
 local ipairs, pairs, tonumber, concat = ipairs, pairs, tonumber, table.concat
@@ -107,6 +108,7 @@ local function set_verdict_headers(v, set)
   if v.cached then
     set("X-Guard-Cache", "hit") -- the verdict came from the verdict cache (a known shape)
   end
+  ai.set_headers(v, set)
 end
 
 function GuardAiHandler:access(conf)
@@ -123,7 +125,7 @@ function GuardAiHandler:access(conf)
   local credential = kong.client.get_credential()
   local route = kong.router.get_route()
   local service = kong.router.get_service()
-  local raw, verr = engine:inspect({
+  local req = {
     method = kong.request.get_method(),
     path = kong.request.get_path(),
     query = kong.request.get_raw_query(),
@@ -134,7 +136,9 @@ function GuardAiHandler:access(conf)
     route_id = route and route.id,
     service_id = service and service.id,
     consumer_tags = consumer and consumer.tags,
-  }, kong.request.get_headers(1000), flags)
+  }
+  local hdrs = kong.request.get_headers(1000)
+  local raw, verr = engine:inspect(req, hdrs, flags)
   if not raw then
     -- libguard could not finish (an internal error): let the request through and say so.
     kong.log.err("guard-ai inspection failed, request allowed: ", verr)
@@ -155,11 +159,14 @@ function GuardAiHandler:access(conf)
     return kong.response.exit(429, { message = "API rate limit exceeded", retry_after = retry_after }, rate_headers)
   end
   kong.ctx.plugin.rate_headers = rate_headers
-  if raw.action == guard_engine.ACTION_ALLOW and raw.flags == 0 and not conf.verdict_headers then
-    return -- the common case: nothing to record
+  -- AI escalation (ai.lua): a verdict table when the AI had a say; in sync mode this may wait (ngx.sleep).
+  local v = type(conf.ai) == "table" and ai.decide(engine, conf, raw, req, hdrs, req.client_ip) or nil
+  if not v then
+    if raw.action == guard_engine.ACTION_ALLOW and raw.flags == 0 and not conf.verdict_headers then
+      return -- the common case: nothing to record
+    end
+    v = guard_engine.verdict_table(raw)
   end
-
-  local v = guard_engine.verdict_table(raw)
   kong.ctx.plugin.verdict = v
   if v.action == "allow" then
     return

@@ -187,6 +187,84 @@ local blocklist = {
 }
 -- ---- end of behaviour ------------------------------------------------------------------------------------------
 
+-- ai (docs/ai.md): libguard's providers::ParseAiConfig checks what neither schema can say (unique provider
+-- names) and config.cc checks escalate_min_score against anomaly_threshold.
+local MAX_LIMIT = 1099511627776 -- 2^40
+local ai_breaker = {
+  description = "Circuit breaker: closed -> open after `failures` consecutive failures or `error_rate` over window_ms (with min_calls) -> half-open after cooldown_ms -> closed on a probe success.",
+  type = "record",
+  fields = {
+    { failures = { type = "integer", required = true, default = 5, between = { 1, 1000 } } },
+    { error_rate = { description = "0 disables the error-rate trigger.", type = "number", required = true, default = 0.5, between = { 0, 1 } } },
+    { min_calls = { type = "integer", required = true, default = 10, between = { 1, 100000 } } },
+    { window_ms = { type = "integer", required = true, default = 60000, between = { 1000, 3600000 } } },
+    { cooldown_ms = { type = "integer", required = true, default = 30000, between = { 10, 3600000 } } },
+    { half_open_probes = { type = "integer", required = true, default = 1, between = { 1, 100 } } },
+  },
+}
+
+local ai_provider = {
+  type = "record",
+  fields = {
+    { name = { description = "Unique label (metrics, logs, quota keys).", type = "string", required = true, len_min = 1, len_max = 64 } },
+    { kind = { description = "Wire protocol; groq, ollama and vllm speak OpenAI's chat completions.",
+               type = "string", required = true, one_of = { "openai", "groq", "ollama", "vllm", "anthropic", "gemini" } } },
+    { base_url = { description = "http:// or https:// URL, e.g. https://api.openai.com/v1",
+                   type = "string", required = true, len_min = 1, len_max = 2048, match = "^[Hh][Tt][Tt][Pp][Ss]?://" } },
+    { model = { type = "string", required = true, len_min = 1, len_max = 256 } },
+    { api_key = { description = "Sent as the provider's auth header; a Kong vault reference ({vault://env/NAME}) is resolved by Kong. Absent: no auth (local Ollama / vLLM).",
+                  type = "string", len_min = 1, len_max = 4096, referenceable = true } },
+    { anthropic_version = { type = "string", required = true, default = "2023-06-01", len_min = 1, len_max = 64 } },
+    { timeout_ms = { description = "Per call; also capped by the time left before the request's deadline.",
+                     type = "integer", required = true, default = 5000, between = { 50, 120000 } } },
+    { priority = { description = "Lower first (priority strategy; tie-break elsewhere).", type = "integer", required = true, default = 100, between = { 0, 1000000 } } },
+    { weight = { description = "Multiplies the balanced score.", type = "number", required = true, default = 1, between = { 0, 1000 } } },
+    { rpm = { description = "Requests per minute; 0 = unlimited.", type = "integer", required = true, default = 0, between = { 0, MAX_LIMIT } } },
+    { tpm = { description = "Tokens per minute; 0 = unlimited.", type = "integer", required = true, default = 0, between = { 0, MAX_LIMIT } } },
+    { rpd = { description = "Requests per day; 0 = unlimited.", type = "integer", required = true, default = 0, between = { 0, MAX_LIMIT } } },
+    { usd_per_day = { description = "Dollars per day; 0 = unlimited.", type = "number", required = true, default = 0, between = { 0, 1000000000 } } },
+    { usd_per_1m_input = { type = "number", required = true, default = 0, between = { 0, 1000000 } } },
+    { usd_per_1m_output = { type = "number", required = true, default = 0, between = { 0, 1000000 } } },
+    { max_output_tokens = { type = "integer", required = true, default = 200, between = { 16, 4096 } } },
+    { max_concurrency = { description = "Calls in flight (also the per-host connection limit).", type = "integer", required = true, default = 8, between = { 1, 1024 } } },
+    { max_queue = { description = "Jobs waiting for a free call slot; a full queue sheds the lowest-risk job.", type = "integer", required = true, default = 64, between = { 0, 100000 } } },
+    { breaker = ai_breaker },
+  },
+}
+
+local ai = {
+  description = "LLM second opinion on grey-zone requests (docs/ai.md). Absent: no AI.",
+  type = "record",
+  fields = {
+    { mode = { description = "sync: the request waits (ngx.sleep polling) up to deadline_ms for the AI verdict; async: it passes at once and the verdict applies to later requests of the same shape (verdict cache) or client.",
+               type = "string", required = true, default = "sync", one_of = { "sync", "async" } } },
+    { deadline_ms = { description = "How long a sync request waits for the AI, failovers included.", type = "integer", required = true, default = 1500, between = { 20, 60000 } } },
+    { fallback = { description = "Past the deadline, or when every provider failed: signatures (the local verdict stands), allow, block.",
+                   type = "string", required = true, default = "signatures", one_of = { "signatures", "allow", "block" } } },
+    { poll_ms = { description = "Sleep between two polls of a sync request.", type = "integer", required = true, default = 10, between = { 1, 1000 } } },
+    { escalate_min_score = { description = "Grey zone: anomaly scores from this up to anomaly_threshold (exclusive) are escalated; must not exceed anomaly_threshold.",
+                             type = "integer", required = true, default = 2, between = { 1, 1000 } } },
+    { escalate_behaviour = { description = "Also escalate requests the behaviour engines flagged (category behaviour) below the threshold.",
+                             type = "boolean", required = true, default = true } },
+    { strategy = { type = "string", required = true, default = "balanced", one_of = { "speed", "accuracy", "cost", "balanced", "priority" } } },
+    { weights = { description = "Weights of the balanced score (docs/ai.md).", type = "record", fields = {
+        { speed = { type = "number", required = true, default = 0.3, between = { 0, 100 } } },
+        { accuracy = { type = "number", required = true, default = 0.3, between = { 0, 100 } } },
+        { cost = { type = "number", required = true, default = 0.2, between = { 0, 100 } } },
+        { headroom = { type = "number", required = true, default = 0.2, between = { 0, 100 } } },
+      } } },
+    { max_attempts = { description = "Providers tried per request (first call + failovers).", type = "integer", required = true, default = 3, between = { 1, 16 } } },
+    { budget_usd_per_day = { description = "Over all providers; 0 = unlimited.", type = "number", required = true, default = 0, between = { 0, 1000000000 } } },
+    { max_body_bytes = { description = "Body bytes sent to the model (cut at a UTF-8 boundary).", type = "integer", required = true, default = 2048, between = { 0, 1048576 } } },
+    { headers = { description = "Lowercase header names sent to the model (secrets redacted).", type = "array", required = true, len_max = 64,
+                  default = { "host", "user-agent", "content-type", "accept", "referer", "origin", "x-forwarded-for",
+                              "x-requested-with", "cookie", "authorization" },
+                  elements = { type = "string", len_min = 1, len_max = 128 } } },
+    { max_total_connections = { type = "integer", required = true, default = 32, between = { 1, 4096 } } },
+    { providers = { type = "array", required = true, len_min = 1, len_max = 16, elements = ai_provider } },
+  },
+}
+
 return {
   name = "guard-ai",
   fields = {
@@ -242,6 +320,7 @@ return {
           { cache = cache },         -- behaviour as a signal (issue 5)
           { behaviour = behaviour },
           { blocklist = blocklist },
+          { ai = ai },
         },
       },
     },
