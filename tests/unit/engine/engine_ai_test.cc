@@ -9,6 +9,7 @@
 
 #include "cache/verdict_cache.h"
 #include "engine/ai_cache_entry.h"
+#include "engine/behaviour_node.h"
 #include "engine/engine.h"
 #include "quota/engine.h"
 
@@ -150,7 +151,7 @@ TEST_CASE("a shape the AI cleared is not escalated again on that route (once the
   allow.category = "none";
   const cache::VerdictKey key{fp, cache::RouteKey("route-1"), (*e)->version()};
   REQUIRE((*e)->ai_cleared()->Insert(key, engine::AiCacheEntry(allow, 5, 100, 0, 0), false,
-                                     static_cast<int64_t>(quota::MonotonicNowNs() / 1000000)).ok());
+                                     engine::CoarseUnixMs()).ok());  // Inspect's clock
   v.flags = 0;
   (*e)->MarkEscalation(r, &v);
   CHECK((v.flags & GUARD_VERDICT_ESCALATE) == 0);  // cleared: the local verdict stands, no call
