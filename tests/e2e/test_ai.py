@@ -18,10 +18,6 @@ from mock_llm_server import MockLLM
 
 BUILD = os.environ.get("GUARD_BUILD_DIR", os.path.join(REPO, "build"))
 
-# The async same-shape test needs guard_verdict.fingerprint and the verdict cache (fingerprint issue), which
-# come with the behaviour developer's engine.cc. Until they are merged, Inspect never creates a cache.
-with open(os.path.join(REPO, "libguard", "src", "engine", "engine.cc")) as _f:
-    CACHE_MERGED = "VerdictCache::Create" in _f.read()
 
 SQLI = "/items?id=" + urllib.parse.quote("1' UNION SELECT password FROM users--", safe="")
 
@@ -208,7 +204,6 @@ def test_async_mode_lets_the_request_through_and_applies_the_verdict_to_the_clie
     assert gw.proxy("GET", "/async/items?q=shoes", headers=CLEAN_HEADERS).status == 200  # applied once
 
 
-@pytest.mark.skipif(not CACHE_MERGED, reason="needs guard_verdict.fingerprint and the verdict cache (merge)")
 def test_async_verdict_lands_in_the_verdict_cache_and_decides_same_shape_requests(gw, mocks):
     main, _ = mocks
     assert gw.proxy("GET", "/asynccache" + SQLI).status == 200
