@@ -52,6 +52,18 @@ inline bool ValidRequest(const guard_request* r) {
   return true;
 }
 
+// guard_node_init and guard_node_init_behaviour: map a node region made before fork (MAP_SHARED memory).
+template <typename InitFn>
+int InitNodeRegion(InitFn init, size_t shm_bytes, char* errbuf, size_t errlen) {
+  if (shm_bytes == 0) return Fail(errbuf, errlen, GUARD_EINVAL, "shm_bytes is 0");
+  absl::Status st = init(shm_bytes);
+  if (!st.ok()) {
+    return Fail(errbuf, errlen, st.code() == absl::StatusCode::kResourceExhausted ? GUARD_ENOMEM : GUARD_EINVAL, st);
+  }
+  SetError(errbuf, errlen, "");
+  return GUARD_OK;
+}
+
 }  // namespace guard::abi
 
 // The handlers of every entry point's function-try-block: whatever an engine throws becomes a status

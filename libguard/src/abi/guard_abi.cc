@@ -33,13 +33,7 @@ extern "C" {
 GUARD_API const char* guard_version(void) { return GUARD_VERSION_STRING; }
 
 GUARD_API int guard_node_init(size_t shm_bytes, char* errbuf, size_t errlen) try {
-  if (shm_bytes == 0) return Fail(errbuf, errlen, GUARD_EINVAL, "shm_bytes is 0");
-  absl::Status st = guard::engine::InitNodeTable(shm_bytes);
-  if (!st.ok()) {
-    return Fail(errbuf, errlen, st.code() == absl::StatusCode::kResourceExhausted ? GUARD_ENOMEM : GUARD_EINVAL, st);
-  }
-  SetError(errbuf, errlen, "");
-  return GUARD_OK;
+  return guard::abi::InitNodeRegion(guard::engine::InitNodeTable, shm_bytes, errbuf, errlen);
 } GUARD_ABI_CATCH(errbuf, errlen)
 
 GUARD_API int guard_engine_new(const char* config_json, size_t config_len, guard_engine** out, char* errbuf,

@@ -43,13 +43,7 @@ absl::StatusOr<std::string> CanonicalSubject(std::string_view subject) {
 extern "C" {
 
 GUARD_API int guard_node_init_behaviour(size_t shm_bytes, char* errbuf, size_t errlen) try {
-  if (shm_bytes == 0) return Fail(errbuf, errlen, GUARD_EINVAL, "shm_bytes is 0");
-  absl::Status st = guard::engine::InitBehaviourNode(shm_bytes);
-  if (!st.ok()) {
-    return Fail(errbuf, errlen, st.code() == absl::StatusCode::kResourceExhausted ? GUARD_ENOMEM : GUARD_EINVAL, st);
-  }
-  SetError(errbuf, errlen, "");
-  return GUARD_OK;
+  return guard::abi::InitNodeRegion(guard::engine::InitBehaviourNode, shm_bytes, errbuf, errlen);
 } GUARD_ABI_CATCH(errbuf, errlen)
 
 GUARD_API int guard_observe(const guard_engine* engine, const guard_response_info* response,

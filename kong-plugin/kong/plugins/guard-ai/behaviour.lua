@@ -21,15 +21,7 @@ local written = ffi_new("size_t[1]")
 local list_cap = 64 * 1024
 local list_buf = ffi_new("char[?]", list_cap)
 
-local function set_str(field, s)
-  if s then
-    field.ptr = s
-    field.len = #s
-  else
-    field.ptr = nil
-    field.len = 0
-  end
-end
+local set_str = cdefs.set_str
 
 local _M = {}
 

@@ -239,8 +239,20 @@ local function load_library(name)
   error("could not find " .. name .. " along package.cpath; tried:\n  " .. table.concat(tried, "\n  "), 2)
 end
 
+-- Points a guard_str at a Lua string (nil: the empty string). The caller keeps `s` alive for the call.
+local function set_str(field, s)
+  if s then
+    field.ptr = s
+    field.len = #s
+  else
+    field.ptr = nil
+    field.len = 0
+  end
+end
+
 return {
   lib = load_library("libguard.so"),
+  set_str = set_str,
   constants = constants,
   cdef = cdef, -- kept for spec/cdefs_spec.lua, which checks it against guard.h
 }

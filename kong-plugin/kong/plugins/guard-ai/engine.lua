@@ -83,15 +83,7 @@ local _M = {}
 local Engine = {}
 Engine.__index = Engine
 
-local function set_str(field, s)
-  if s then
-    field.ptr = s
-    field.len = #s
-  else
-    field.ptr = nil
-    field.len = 0
-  end
-end
+local set_str = cdefs.set_str
 
 -- Builds an engine for a plugin config. Returns the engine, or nil and libguard's message (which names
 -- the offending field) on failure. The plugin id names the instance's quota buckets (node table, Redis),
