@@ -23,8 +23,9 @@ constexpr std::string_view kSeparator(&kJoinSeparatorByte, 1);
 constexpr std::string_view kLineSeparator("\n\x01\n", 3);
 
 // Fields longer than this are not joined: each of their values is scanned alone (the fixed cost of a
-// Hyperscan call is small beside scanning them). That also keeps the joined scan, which reports every
-// match end, to small fields, and lets a large value be scanned with SINGLEMATCH.
+// Hyperscan call is small beside scanning them). They are scanned with the class's joined database too
+// (no SINGLEMATCH, so slower per byte than a SINGLEMATCH database would be: docs/benchmarks.md, engine
+// creation), which saves compiling every class a second time.
 constexpr size_t kJoinMaxBytes = 4096;
 
 // Values longer than this are scanned rule by rule, each rule's scan stopping at its first match. In one
