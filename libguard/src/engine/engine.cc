@@ -53,10 +53,10 @@ namespace {
 // holds it. Taken only when an engine is built (configure), never on the request path.
 absl::StatusOr<std::shared_ptr<const signatures::Matcher>> SharedMatcher(const signatures::CompileOptions& opts,
                                                                          const config::Config& cfg) {
-  using Key = std::tuple<int, std::vector<uint32_t>, std::string>;
+  using Key = std::tuple<int, std::vector<uint32_t>, std::string, size_t>;
   static std::mutex mu;
   static std::map<Key, std::weak_ptr<const signatures::Matcher>> cache;
-  Key key{opts.paranoia_level, opts.disabled_rules, cfg.custom_rules_json};
+  Key key{opts.paranoia_level, opts.disabled_rules, cfg.custom_rules_json, opts.max_body_bytes};
   std::sort(std::get<1>(key).begin(), std::get<1>(key).end());
 
   std::lock_guard<std::mutex> lock(mu);
@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
   signatures::CompileOptions opts;
   opts.paranoia_level = e->config_.paranoia_level;
   opts.disabled_rules = e->config_.disabled_rules;
+  opts.max_body_bytes = e->limits_.max_body_bytes;  // per-rule databases only if bodies may exceed 64 KiB
   auto matcher = SharedMatcher(opts, e->config_);
   if (!matcher.ok()) return matcher.status();
   e->matcher_ = std::move(*matcher);

@@ -1,6 +1,7 @@
 #include "signatures/matcher.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -22,15 +23,18 @@ constexpr std::string_view kSeparator(&kJoinSeparatorByte, 1);
 constexpr std::string_view kLineSeparator("\n\x01\n", 3);
 
 // Fields longer than this are not joined: each of their values is scanned alone (the fixed cost of a
-// Hyperscan call is small beside scanning them). That also keeps the joined scan, which reports every
-// match end, to small fields, and lets a large value be scanned with SINGLEMATCH.
+// Hyperscan call is small beside scanning them). They are scanned with the class's joined database too
+// (no SINGLEMATCH, so slower per byte than a SINGLEMATCH database would be: docs/benchmarks.md, engine
+// creation), which saves compiling every class a second time.
 constexpr size_t kJoinMaxBytes = 4096;
 
-// Values at least this long are scanned rule by rule, each rule's scan stopping at its first match. In one
+// Values longer than this are scanned rule by rule, each rule's scan stopping at its first match. In one
 // database, a SINGLEMATCH pattern that matched keeps costing at every later occurrence (its engine still
 // runs and reports; only the report is dropped): a body made of one attack repeated (`../`, `${::-`)
 // cost several times a benign body per byte. Rule by rule, such a rule costs a few bytes; the price is one
-// Hyperscan call per rule, which only a value this long makes negligible.
+// Hyperscan call per rule, which only a value this long makes negligible. Strictly longer: a body cut at the
+// default max_body_bytes (64 KiB) does not need the per-rule databases, whose compilation costs as much as
+// the rest of the matcher's (CompileOptions::max_body_bytes).
 constexpr size_t kRuleByRuleBytes = 64 * 1024;
 
 unsigned HsFlags(const Rule& r, bool single_match) {
@@ -53,6 +57,7 @@ struct Matcher::AloneContext {
   const Exclusions* exclusions;
   std::string_view path;
   bool one_rule = false;  // a rule's own database: once the rule is decided for this value, stop the scan
+  const std::vector<char>* skip = nullptr;  // expression ids to ignore (DbClass::rewritten)
 };
 
 struct Matcher::JoinedContext {
@@ -66,6 +71,7 @@ struct Matcher::JoinedContext {
 
 int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx_ptr) {
   auto* ctx = static_cast<AloneContext*>(ctx_ptr);
+  if (ctx->skip && (*ctx->skip)[id]) return 0;
   const PatternRef& p = (*ctx->patterns)[id];
   if (!((ctx->groups >> p.group) & 1)) return 0;  // a pattern of another chain: this is not its value
   const Rule& rule = (*ctx->rules)[p.rule];
@@ -125,7 +131,7 @@ Matcher::~Matcher() {
   for (Group& g : groups_) hs_free_database(g.db);
   for (DbClass& c : db_classes_) {
     hs_free_database(c.joined_db);
-    hs_free_database(c.alone_db);
+    hs_free_database(c.anchored_db);
   }
   for (RuleDb& rd : rule_dbs_) hs_free_database(rd.db);
 }
@@ -268,32 +274,43 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
   m->db_classes_.resize(class_rules.size());
   for (size_t ci = 0; ci < class_rules.size(); ++ci) {
     DbClass& c = m->db_classes_[ci];
-    DbJob alone{}, joined{};
-    alone.out = &c.alone_db;
+    DbJob joined{}, anchored{};
     joined.out = &c.joined_db;
+    anchored.out = &c.anchored_db;
+    std::vector<std::string> written;  // the patterns as the rules have them
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
       if (!class_rules[ci][ri]) continue;
       const Rule& r = m->rules_[ri];
       for (const std::string& p : r.patterns) {
-        alone.exprs.push_back(p);
+        written.push_back(p);
         joined.exprs.emplace_back();
         if (!JoinedPattern(p, &joined.exprs.back())) c.line_joined = true;
+        c.rewritten.push_back(joined.exprs.back() != p);
         joined.flags.push_back(HsFlags(r, false));
-        alone.flags.push_back(HsFlags(r, true));
-        alone.expr_rule.push_back(ri);
+        joined.expr_rule.push_back(ri);
         c.patterns.push_back({ri, m->rule_group_[ri]});
       }
     }
-    if (alone.exprs.empty()) continue;  // no slice ever reaches an empty class
-    if (c.line_joined) joined.exprs = alone.exprs;
-    joined.expr_rule = alone.expr_rule;
-    jobs.push_back(std::move(alone));
-    jobs.push_back(std::move(joined));  // fails only if JoinedPattern has a bug: the patterns compile alone
+    if (joined.exprs.empty()) continue;  // no slice ever reaches an empty class
+    if (c.line_joined) {  // joined with line breaks: the patterns as written, nothing rewritten
+      joined.exprs = std::move(written);
+      c.rewritten.assign(c.rewritten.size(), 0);
+    } else {
+      for (size_t i = 0; i < written.size(); ++i) {
+        if (!c.rewritten[i]) continue;
+        anchored.exprs.push_back(written[i]);
+        anchored.flags.push_back(joined.flags[i] | HS_FLAG_SINGLEMATCH);
+        anchored.expr_rule.push_back(joined.expr_rule[i]);
+        c.anchored_patterns.push_back(c.patterns[i]);
+      }
+    }
+    jobs.push_back(std::move(joined));
+    if (!anchored.exprs.empty()) jobs.push_back(std::move(anchored));
   }
 
-  // Each rule's own database, for very large values (see kRuleByRuleBytes).
-  m->rule_dbs_.resize(m->rules_.size());
-  for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
+  // Each rule's own database, for very large values (see kRuleByRuleBytes), if bodies may be that large.
+  if (opts.max_body_bytes > kRuleByRuleBytes) m->rule_dbs_.resize(m->rules_.size());
+  for (uint32_t ri = 0; ri < m->rule_dbs_.size(); ++ri) {
     if (m->groups_[m->rule_group_[ri]].named_only) continue;
     RuleDb& rd = m->rule_dbs_[ri];
     DbJob& job = jobs.emplace_back();
@@ -305,7 +322,22 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
       rd.patterns.push_back({ri, m->rule_group_[ri]});
     }
   }
-  if (absl::Status st = RunJobs(jobs, m->rules_); !st.ok()) return st;  // ~Matcher frees what compiled
+  if (absl::Status st = RunJobs(jobs, m->rules_); !st.ok()) {  // ~Matcher frees what compiled
+    // A joined database names the rewritten pattern: find the pattern as written that does not compile.
+    std::vector<DbJob> check(1);
+    hs_database_t* db = nullptr;
+    check[0].out = &db;
+    for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
+      for (const std::string& p : m->rules_[ri].patterns) {
+        check[0].exprs.push_back(p);
+        check[0].flags.push_back(HsFlags(m->rules_[ri], true));
+        check[0].expr_rule.push_back(ri);
+      }
+    }
+    absl::Status written = RunJobs(check, m->rules_);
+    hs_free_database(db);
+    return written.ok() ? st : written;
+  }
   for (size_t ci = 0; ci < class_rules.size(); ++ci) {
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
       if (class_rules[ci][ri]) m->db_classes_[ci].rules.push_back(ri);
@@ -324,7 +356,7 @@ bool Matcher::PrepareScratch(ScanState* state) const {
     if (g.db && hs_alloc_scratch(g.db, &state->scratch_) != HS_SUCCESS) return false;
   }
   for (const DbClass& c : db_classes_) {
-    for (const hs_database_t* db : {c.joined_db, c.alone_db}) {
+    for (const hs_database_t* db : {c.joined_db, c.anchored_db}) {
       if (db && hs_alloc_scratch(db, &state->scratch_) != HS_SUCCESS) return false;
     }
   }
@@ -351,6 +383,21 @@ Matcher::Readers Matcher::ReadersOf(const request::Field& f) const {
     }
   }
   return r;
+}
+
+bool Matcher::ScanClassAlone(const DbClass& cls, std::string_view value, uint64_t groups, uint32_t fi,
+                             const request::Field& f, ScanState* state, const Exclusions* exclusions,
+                             std::string_view path) const {
+  // A separator byte in the value would let the rewritten anchors hold inside it: those patterns are then
+  // left to the anchored database, which has them as written.
+  const bool separator = cls.anchored_db && std::memchr(value.data(), kJoinSeparatorByte, value.size());
+  AloneContext ctx{&cls.patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path};
+  if (separator) ctx.skip = &cls.rewritten;
+  if (hs_scan(cls.joined_db, value.data(), static_cast<unsigned>(value.size()), 0, state->scratch_, OnAloneMatch,
+              &ctx) != HS_SUCCESS) {
+    return false;
+  }
+  return !separator || ScanAlone(cls.anchored_db, cls.anchored_patterns, value, groups, fi, f, state, exclusions, path);
 }
 
 bool Matcher::ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& patterns, std::string_view value,
@@ -443,8 +490,8 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers reade
   if (large) {
     for (const ScanState::Slice& s : slices) {
       const std::string_view v(buf.data() + s.begin, s.end - s.begin);
-      if (v.size() < kRuleByRuleBytes) {
-        if (!ScanAlone(cls.alone_db, cls.patterns, v, s.groups, fi, f, state, exclusions, path)) return false;
+      if (v.size() <= kRuleByRuleBytes || rule_dbs_.empty()) {
+        if (!ScanClassAlone(cls, v, s.groups, fi, f, state, exclusions, path)) return false;
         continue;
       }
       for (uint32_t ri : cls.rules) {
@@ -508,8 +555,7 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
     for (const ScanState::Slice& s : slices) {
       if (!s.confirm) continue;
       const std::string_view v(b.joined.data() + s.begin, s.end - s.begin);
-      if (!ScanAlone(cls.alone_db, cls.patterns, v, s.groups, s.field_index, fs[s.field_index], state, exclusions,
-                     path)) {
+      if (!ScanClassAlone(cls, v, s.groups, s.field_index, fs[s.field_index], state, exclusions, path)) {
         return false;
       }
     }

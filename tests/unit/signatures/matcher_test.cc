@@ -243,3 +243,66 @@ TEST_CASE("very large values: rule by rule, same matches, exclusions still per f
   CHECK(Ids(**m, st) == std::vector<uint32_t>{1});  // rule 1 found again in the big field, rule 2 excluded
   CHECK(st.matches()[0].field_index == 1u);
 }
+
+// A class's joined database also scans values alone (confirmation, large values): its anchors are rewritten
+// to hold at the separator byte too, so a value holding that byte (\x01) must have those patterns checked as
+// written. Small values (joined scan, then confirmation) and large ones (scanned alone) alike.
+TEST_CASE("a value holding the join separator byte: rewritten anchors do not hold inside it") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["^drop\\b"],"message":"a"},
+    {"id":2,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["shutdown$"],"message":"b"},
+    {"id":3,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["\\x01evil"],"message":"c"}
+  ]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  ScanState st;
+  const std::string sep(1, '\x01');
+  for (const std::string& pad : {std::string(), std::string(10000, 'x')}) {
+    // FieldList keeps views: the values must outlive the scans.
+    const std::string a = pad + "x" + sep + "drop table", b = pad + "shutdown" + sep + "x", c = pad + "so" + sep + "evil",
+                      a2 = "drop table" + sep + pad, b2 = pad + sep + "x\nshutdown";
+    FieldList fl;
+    fl.Add(Target::kArg, "a", a);  // ^ only after a line break or at the start
+    fl.Add(Target::kArg, "b", b);
+    fl.Add(Target::kArg, "c", c);  // the byte itself is still seen by patterns
+    REQUIRE((*m)->Scan(fl, &st));
+    CHECK(Ids(**m, st) == std::vector<uint32_t>{3});
+
+    fl.Clear();
+    fl.Add(Target::kArg, "a", a2);  // anchors still hold where they should
+    fl.Add(Target::kArg, "b", b2);
+    REQUIRE((*m)->Scan(fl, &st));
+    CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 2});
+  }
+}
+
+// Per-rule databases are compiled only when bodies may exceed 64 KiB; without them a longer value is scanned
+// with its class's database, with the same matches.
+TEST_CASE("very large values without per-rule databases: same matches") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"traversal","severity":5,"paranoia":1,"targets":["args"],"transforms":["urlDecodeUni"],
+     "patterns":["\\.\\./"],"message":"a"},
+    {"id":2,"category":"sqli","severity":5,"paranoia":1,"targets":["args"],"patterns":["^union\\s+select$"],
+     "message":"b"}
+  ]})");
+  REQUIRE(set.ok());
+  std::string huge;
+  while (huge.size() < 100000) huge += "..%2f";
+  for (size_t limit : {size_t{64 * 1024}, size_t{1} << 20}) {
+    CompileOptions o;
+    o.max_body_bytes = limit;
+    auto m = Matcher::Compile(*set, o);
+    REQUIRE(m.ok());
+    ScanState st;
+    const std::string big = huge + "\nunion select", other = std::string(70000, 'a') + "union select";
+    FieldList fl;
+    fl.Add(Target::kArg, "big", big);
+    REQUIRE((*m)->Scan(fl, &st));
+    CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 2});
+    fl.Clear();
+    fl.Add(Target::kArg, "big", other);
+    REQUIRE((*m)->Scan(fl, &st));
+    CHECK(Ids(**m, st).empty());
+  }
+}
