@@ -9,9 +9,13 @@ scripts/setup.sh
 prefix=.run/gateway
 mkdir -p "$prefix"
 localgw/bin/localgw stop --prefix "$prefix" >/dev/null 2>&1 || true
-localgw/bin/localgw start --config examples/kong.yml --prefix "$prefix" \
+# examples/kong.yml points its service at the echo upstream on 8080: follow GUARD_ECHO_PORT when it is moved.
+echo_port=${GUARD_ECHO_PORT:-8080}
+config="$prefix/kong.yml"
+sed "s|http://127.0.0.1:8080|http://127.0.0.1:$echo_port|" examples/kong.yml > "$config"
+localgw/bin/localgw start --config "$config" --prefix "$prefix" \
   --proxy-port "${GUARD_PROXY_PORT:-8000}" --admin-port "${GUARD_ADMIN_PORT:-8001}" \
-  --echo-port "${GUARD_ECHO_PORT:-8080}" --workers "${GUARD_WORKERS:-2}"
+  --echo-port "$echo_port" --workers "${GUARD_WORKERS:-2}"
 p=${GUARD_PROXY_PORT:-8000}
 a=${GUARD_ADMIN_PORT:-8001}
 cat <<MSG
