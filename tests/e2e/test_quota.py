@@ -55,14 +55,19 @@ def gw(tmp_path_factory):
     assert not g.alive()
 
 
-def worker_checks(gw, tries=300):
-    """{worker pid: {plugin id: quota checks}} from as many workers as answer the status endpoint."""
+def worker_checks(gw, rounds=100):
+    """{worker pid: {plugin id: quota checks}} from as many workers as answer the status endpoint.
+
+    The admin listener has no reuseport: an idle worker that wins the accept tends to win it again, so each
+    round opens several connections at once and the other workers take the ones it is still busy with."""
     seen = {}
-    for _ in range(tries):
-        body = gw.admin("GET", "/guard-ai/status").json()
-        seen[body["worker_pid"]] = {k: v["quota"].get("checks", 0) for k, v in body["instances"].items()}
-        if len(seen) == gw.workers:
-            break
+    with ThreadPoolExecutor(max_workers=2 * gw.workers) as pool:
+        for _ in range(rounds):
+            for r in pool.map(lambda _: gw.admin("GET", "/guard-ai/status"), range(2 * gw.workers)):
+                body = r.json()
+                seen[body["worker_pid"]] = {k: v["quota"].get("checks", 0) for k, v in body["instances"].items()}
+            if len(seen) == gw.workers:
+                break
     return seen
 
 
