@@ -22,6 +22,7 @@ absl::StatusOr<Table*> Make(size_t bytes) {
   if (!region.ok()) return region.status();
   auto table = quota::BucketTable::Format(region->data(), region->size(), quota::MonotonicNowNs());
   if (!table.ok()) return table.status();
+  table->set_clock(quota::MonotonicNowNs);  // the clock Engine::CheckQuota passes as now_ns
   return new Table{std::move(*region), *table};
 }
 

@@ -305,10 +305,15 @@ bool BucketTable::EvictIdlest(uint64_t home, uint64_t now_rel) const {
 
 // ---------------------------------------------------------------- bucket operations
 
+uint64_t BucketTable::Fresh(uint64_t now_rel) const {
+  if (clock_ns_ == nullptr) return now_rel;
+  return std::min(std::max(now_rel, Relative(clock_ns_())), kMaxNow - 1);
+}
+
 Outcome BucketTable::Consume(const Key128& key, const Rate* rates, size_t n, uint64_t now_ns, uint64_t cost,
                              Step* steps, SlotRef* where) const {
   if (n == 0 || n > kSlotWindows) return Outcome::kUnavailable;
-  const uint64_t now = Relative(now_ns);
+  uint64_t now = Relative(now_ns);
   if (now >= kMaxNow) return Outcome::kUnavailable;  // 4.5 years after the epoch: re-create the table
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     SlotRef ref;
@@ -325,6 +330,7 @@ Outcome BucketTable::Consume(const Key128& key, const Rate* rates, size_t n, uin
       tats[i] = WordTat(raw[i]);
     }
     if (stale) continue;  // the slot is being reused: look the key up again
+    now = Fresh(now);     // after the load: no update we build on can carry a later time than ours
     // Check every window first: a refused request writes nothing (and a limited client hammering us causes no
     // cache-line traffic).
     if (!ApplyAll(rates, tats, n, now, cost, next, steps)) return Outcome::kRefused;
@@ -342,6 +348,7 @@ Outcome BucketTable::Consume(const Key128& key, const Rate* rates, size_t n, uin
           restart = true;
           break;
         }
+        now = Fresh(now);  // the word changed under us: so may have the time it carries
         steps[i] = Apply(rates[i], WordTat(raw[i]), now, cost);
         if (!steps[i].admitted) {
           refused = true;

@@ -103,6 +103,13 @@ class BucketTable {
 
   BucketTable() = default;
 
+  // The clock Consume re-reads once it has loaded a bucket, and again on every CAS retry (absolute monotonic
+  // ns, as now_ns). Without it a worker that read now_ns and was then preempted could update a bucket after
+  // another worker that read a later clock: it would build on that TAT with an earlier now (a Remaining one
+  // low; the last token refused for those milliseconds). Reading the clock after the load orders every update
+  // by time. nullptr (the default, for tests that play time by hand): now_ns alone.
+  void set_clock(uint64_t (*clock_ns)()) { clock_ns_ = clock_ns; }
+
   // Offers `cost` tokens to all `n` windows (n <= kSlotWindows) of `key` at absolute monotonic time `now_ns`.
   // Admitted only if every window admits; consumes from all or none. steps[0..n) describe each window after the
   // decision (see gcra.h). `where` (optional) receives the slot for Refund.
@@ -139,9 +146,13 @@ class BucketTable {
   bool EvictIdlest(uint64_t home, uint64_t now_rel) const;
   uint64_t Relative(uint64_t now_ns) const;
 
+  // now_rel, or the clock's current time when it is later (see set_clock).
+  uint64_t Fresh(uint64_t now_rel) const;
+
   Header* header_ = nullptr;
   Slot* slots_ = nullptr;
   uint64_t capacity_ = 0;
+  uint64_t (*clock_ns_)() = nullptr;
 };
 
 // Tests only (null in production): called by an insertion after its claim is stored and before it re-scans the

@@ -350,3 +350,37 @@ TEST_CASE("a claim left by a dead worker makes only that key unavailable, after 
   CHECK(t.Stats().contention == 1);
   CHECK(Drain(t, K("healthy"), &r, 1, kEpoch + kS) == 10);
 }
+
+namespace {
+uint64_t g_fake_now = 0;
+uint64_t FakeClock() { return g_fake_now; }
+}  // namespace
+
+TEST_CASE("a worker that read the clock before another's update builds on it with the later time", "[shm]") {
+  // Two workers, one bucket of 10 a minute. A read the clock at t0 + 1 ms and updated first; B read it at t0,
+  // was preempted, and updates second. In request order B took the 2nd token: 8 left, not 7.
+  const uint64_t t0 = kEpoch + 5 * kS;
+  auto r = R(10, 60 * kS);
+  q::Step st;
+
+  Mem m1(q::BucketTable::BytesFor(64));
+  auto stale = MakeTable(m1.ptr, m1.bytes);  // no clock: now_ns alone, the race as it was
+  REQUIRE(stale.Consume(K("ip"), &r, 1, t0 + 1'000'000, 1, &st) == q::Outcome::kAdmitted);
+  CHECK(st.remaining == 9);
+  REQUIRE(stale.Consume(K("ip"), &r, 1, t0, 1, &st) == q::Outcome::kAdmitted);
+  CHECK(st.remaining == 7);  // one low: B's earlier now against A's TAT
+
+  Mem m2(q::BucketTable::BytesFor(64));
+  auto fresh = MakeTable(m2.ptr, m2.bytes);
+  fresh.set_clock(FakeClock);
+  g_fake_now = t0 + 1'000'000;
+  REQUIRE(fresh.Consume(K("ip"), &r, 1, t0 + 1'000'000, 1, &st) == q::Outcome::kAdmitted);
+  CHECK(st.remaining == 9);
+  g_fake_now = t0 + 1'000'100;  // B re-reads the clock after loading the bucket
+  REQUIRE(fresh.Consume(K("ip"), &r, 1, t0, 1, &st) == q::Outcome::kAdmitted);
+  CHECK(st.remaining == 8);
+  // The clock never moves a request back in time: a later now_ns than the clock is kept.
+  g_fake_now = t0;
+  REQUIRE(fresh.Consume(K("ip"), &r, 1, t0 + 2'000'000, 1, &st) == q::Outcome::kAdmitted);
+  CHECK(st.remaining == 7);
+}
