@@ -2,71 +2,19 @@
 // two nodes. Skipped, with a message, only when redis-server is not installed.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
 #include <string>
-#include <thread>
 
+#include "../redis_child.h"
 #include "providers/redis_quota_store.h"
 
 using namespace guard::providers;
 
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-class Redis {
+// One redis-server for a test, started at construction.
+class Redis : public RedisChild {
  public:
-  Redis() : port_(FreePort()) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      const std::string port = std::to_string(port_);
-      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", "/tmp", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && !Ping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ~Redis() { Stop(); }
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  bool Ping() const {
-    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeval{0, 200000});
-    bool ok = false;
-    if (c && !c->err) {
-      auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
-      ok = r && r->type == REDIS_REPLY_STATUS;
-      if (r) freeReplyObject(r);
-    }
-    if (c) redisFree(c);
-    return ok;
-  }
+  Redis() : RedisChild(FreePort()) { Start(); }
   RedisQuotaOptions Options() const {
     RedisQuotaOptions o;
     o.host = "127.0.0.1";
@@ -75,13 +23,7 @@ class Redis {
     o.timeout_ms = 500;
     return o;
   }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
 };
-
-bool RedisInstalled() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
 
 #define REQUIRE_REDIS()                                                           \
   if (!RedisInstalled()) {                                                        \

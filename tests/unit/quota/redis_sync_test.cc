@@ -3,17 +3,6 @@
 // sync thread raises local buckets relative to it; the limits (10/minute) leave seconds of slack.
 #include "quota/redis_sync.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -22,70 +11,17 @@
 
 #include <catch2/catch.hpp>
 
+#include "../redis_child.h"
 #include "quota/engine.h"
 
 namespace q = guard::quota;
 
 namespace {
 
-bool RedisInstalled() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-// A redis-server child process; stopped by its pid (never by name).
-class RedisServer {
+// redis-server (redis_child.h) plus what these tests read back from it.
+class RedisServer : public RedisChild {
  public:
-  explicit RedisServer(int port) : port_(port) {}
-  ~RedisServer() { Stop(); }
-
-  bool Start() {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      const std::string port = std::to_string(port_);
-      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", "/tmp", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100; ++i) {
-      if (Ping()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  bool Ping() const {
-    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeval{0, 200000});
-    bool ok = false;
-    if (c != nullptr && !c->err) {
-      auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
-      ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
-      if (r != nullptr) freeReplyObject(r);
-    }
-    if (c != nullptr) redisFree(c);
-    return ok;
-  }
+  using RedisChild::RedisChild;
 
   // A bucket's TAT (µs of Redis' TIME; -1 if missing) and how far it is owed beyond Redis' now, in ms.
   std::pair<long long, long long> Get(const std::pair<std::string, std::string>& bucket) const {
@@ -144,12 +80,6 @@ class RedisServer {
     if (c != nullptr) redisFree(c);
     return n;
   }
-
-  int port() const { return port_; }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
 };
 
 // One Kong node: its own shared table and an engine whose sync is driven by the test.
