@@ -58,6 +58,7 @@ struct Matcher::AloneContext {
   std::string_view path;
   bool one_rule = false;  // a rule's own database: once the rule is decided for this value, stop the scan
   const std::vector<char>* skip = nullptr;  // expression ids to ignore (DbClass::rewritten)
+  uint8_t* field_flag = nullptr;             // ScanState::field_flags_ of this field
 };
 
 struct Matcher::JoinedContext {
@@ -76,6 +77,7 @@ int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long lon
   if (!((ctx->groups >> p.group) & 1)) return 0;  // a pattern of another chain: this is not its value
   const Rule& rule = (*ctx->rules)[p.rule];
   if (!rule.Applies(*ctx->field)) return 0;
+  *ctx->field_flag = ScanState::kMatched;  // before exclusions and de-duplication: not clean for the memo
   // A rule scores once per request, reported on the first field (in request order) it matched: buckets
   // are scanned class by class, so a later field may have been recorded first.
   const int done = ctx->one_rule ? 1 : 0;  // 1 stops the scan: nothing more to learn from this database
@@ -392,6 +394,7 @@ bool Matcher::ScanClassAlone(const DbClass& cls, std::string_view value, uint64_
   // left to the anchored database, which has them as written.
   const bool separator = cls.anchored_db && std::memchr(value.data(), kJoinSeparatorByte, value.size());
   AloneContext ctx{&cls.patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path};
+  ctx.field_flag = &state->field_flags_[fi];
   if (separator) ctx.skip = &cls.rewritten;
   if (hs_scan(cls.joined_db, value.data(), static_cast<unsigned>(value.size()), 0, state->scratch_, OnAloneMatch,
               &ctx) != HS_SUCCESS) {
@@ -404,6 +407,7 @@ bool Matcher::ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& 
                         uint64_t groups, uint32_t fi, const request::Field& f, ScanState* state,
                         const Exclusions* exclusions, std::string_view path) const {
   AloneContext ctx{&patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path};
+  ctx.field_flag = &state->field_flags_[fi];
   return hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, state->scratch_, OnAloneMatch, &ctx) ==
          HS_SUCCESS;
 }
@@ -501,6 +505,7 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers reade
         if (seen != state->matches_.end()) continue;  // already decided on this or an earlier field
         const RuleDb& rd = rule_dbs_[ri];
         AloneContext ctx{&rd.patterns, &rules_, s.groups, &f, fi, &state->matches_, exclusions, path, true};
+        ctx.field_flag = &state->field_flags_[fi];
         const hs_error_t rc =
             hs_scan(rd.db, v.data(), static_cast<unsigned>(v.size()), 0, state->scratch_, OnAloneMatch, &ctx);
         if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return false;
@@ -532,11 +537,16 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
   }
 
   const auto& fs = fields.fields();
+  state->field_flags_.assign(fs.size(), ScanState::kNone);  // within capacity after the first requests
   for (uint32_t fi = 0; fi < fs.size(); ++fi) {
     const request::Field& f = fs[fi];
     if (f.value.empty()) continue;
+    const bool memoisable = CleanMemo::Memoisable(f.target);
+    if (memoisable && state->memo_.Contains(id_, f)) continue;  // clean when last seen: clean now
     const Readers readers = ReadersOf(f);
-    if (readers.groups && !TransformField(fi, f, readers, state, exclusions, path)) return false;
+    if (!readers.groups) continue;
+    if (memoisable) state->field_flags_[fi] = ScanState::kMemoCandidate;
+    if (!TransformField(fi, f, readers, state, exclusions, path)) return false;
   }
 
   for (size_t ci = 0; ci < db_classes_.size(); ++ci) {
@@ -559,6 +569,10 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
         return false;
       }
     }
+  }
+  // Every scan is done: a memoisable field no pattern matched is clean whatever the rest of the request.
+  for (uint32_t fi = 0; fi < fs.size(); ++fi) {
+    if (state->field_flags_[fi] == ScanState::kMemoCandidate) state->memo_.Insert(id_, fs[fi]);
   }
   // Report group by group, each in field order, as scanning group by group would. An insertion sort: stable,
   // in place (std::stable_sort may allocate a buffer), and matches are few.

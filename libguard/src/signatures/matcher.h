@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "request/fields.h"
+#include "signatures/clean_memo.h"
 #include "signatures/exclusions.h"
 #include "signatures/rules.h"
 
@@ -81,6 +82,11 @@ class ScanState {
   std::vector<Bucket> buckets_;
   Bucket large_;
   std::vector<Match> matches_;
+  // Per field of the scan: kMemoCandidate if it may go into memo_ once scanned, kMatched once a pattern of
+  // a rule that reads it matched it (before exclusions). See Matcher::Scan.
+  enum FieldFlag : uint8_t { kNone, kMemoCandidate, kMatched };
+  std::vector<uint8_t> field_flags_;
+  CleanMemo memo_;
 };
 
 class Matcher {

@@ -306,3 +306,47 @@ TEST_CASE("very large values without per-rule databases: same matches") {
     CHECK(Ids(**m, st).empty());
   }
 }
+
+// The clean memo (signatures/clean_memo.h) skips a header or name field seen clean before. It must not
+// change any verdict: a field that matched (even if excluded there) is never memoised, so the same field
+// in a request to another path, or after a clean sighting of a different value, still matches.
+TEST_CASE("clean memo: memoised fields are clean ones only, whatever the path and exclusions") {
+  auto m = Matcher::Compile(Rules(), {});
+  REQUIRE(m.ok());
+  rapidjson::Document d;
+  d.Parse(R"([{"rule_ids":[2],"paths":["/health"]}])");
+  auto excl = Exclusions::FromJson(d);
+  REQUIRE(excl.ok());
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kHeader, "user-agent", "sqlmap/1.7");
+  REQUIRE((*m)->Scan(fl, &st, &*excl, "/health"));  // matched, then excluded: nothing reported
+  CHECK(st.matches().empty());
+  REQUIRE((*m)->Scan(fl, &st, &*excl, "/login"));   // must not have been memoised as clean
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{2});
+
+  // A clean user-agent is memoised; the scan after it still sees every other field.
+  fl.Clear();
+  fl.Add(Target::kHeader, "user-agent", "curl/8.4.0");
+  fl.Add(Target::kArg, "q", "union select 1");
+  for (int round = 0; round < 2; ++round) {
+    REQUIRE((*m)->Scan(fl, &st));
+    CHECK(Ids(**m, st) == std::vector<uint32_t>{1, 4});
+  }
+  fl.Clear();
+  fl.Add(Target::kHeader, "user-agent", "curl/8.4.0 sqlmap");  // a longer value: a different key
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{2});
+
+  // The memo is per matcher: another rule set, same scan state, same clean-looking value, a match.
+  auto curl = ParseRules(R"({"version":"t","rules":[
+    {"id":9,"category":"scanner","severity":5,"paranoia":1,"targets":["headers:user-agent"],
+     "patterns":["^curl/"],"message":"c"}]})");
+  REQUIRE(curl.ok());
+  auto m2 = Matcher::Compile(*curl, {});
+  REQUIRE(m2.ok());
+  fl.Clear();
+  fl.Add(Target::kHeader, "user-agent", "curl/8.4.0");
+  REQUIRE((*m2)->Scan(fl, &st));
+  CHECK(Ids(**m2, st) == std::vector<uint32_t>{9});
+}
