@@ -185,17 +185,22 @@ bool Blocklist::Find(const Table& t, const IpAddress* ip, std::string_view consu
   }
   if (ip == nullptr) return false;
   uint64_t hi = Load64(ip->bytes.data()), lo = Load64(ip->bytes.data() + 8);
-  for (int len = 128; len >= 0; --len) {  // most specific first
-    if (!(t.used[len / 64] >> (len % 64) & 1)) continue;
-    struct {
-      uint64_t hi, lo;
-    } k{hi, lo};
-    Mask(&k.hi, &k.lo, len);
-    const auto& v = t.by_len[len];
-    auto it = std::lower_bound(v.begin(), v.end(), k, [](const Net& a, const auto& b) { return NetLess(a, b); });
-    if (it != v.end() && it->hi == k.hi && it->lo == k.lo && live(it->expires_ms)) {
-      fill(it->expires_ms, it->reason);
-      return true;
+  // Most specific first, visiting only the prefix lengths that have entries (usually none or a few).
+  for (int w = static_cast<int>(t.used.size()) - 1; w >= 0; --w) {
+    for (uint64_t bits = t.used[w]; bits != 0;) {
+      const int top = 63 - __builtin_clzll(bits);
+      bits &= ~(uint64_t{1} << top);
+      const int len = 64 * w + top;
+      struct {
+        uint64_t hi, lo;
+      } k{hi, lo};
+      Mask(&k.hi, &k.lo, len);
+      const auto& v = t.by_len[len];
+      auto it = std::lower_bound(v.begin(), v.end(), k, [](const Net& a, const auto& b) { return NetLess(a, b); });
+      if (it != v.end() && it->hi == k.hi && it->lo == k.lo && live(it->expires_ms)) {
+        fill(it->expires_ms, it->reason);
+        return true;
+      }
     }
   }
   return false;

@@ -1,7 +1,8 @@
 #include "protocol/checks.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "absl/strings/ascii.h"
 
 namespace guard::protocol {
 namespace {
@@ -36,7 +37,7 @@ constexpr CheckInfo kChecks[] = {
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return absl::ascii_tolower(x) == absl::ascii_tolower(y); });
 }
 
 bool IStartsWith(std::string_view s, std::string_view prefix) {
@@ -67,7 +68,7 @@ bool HasControl(std::string_view s) {
 
 // RFC 9110 token characters, which header names consist of.
 bool IsTokenChar(unsigned char c) {
-  if (std::isalnum(c)) return true;
+  if (absl::ascii_isalnum(c)) return true;
   switch (c) {
     case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
     case '^': case '_': case '`': case '|': case '~':
