@@ -554,26 +554,86 @@ std::string_view ValueClassName(ValueClass c) {
   return kNames[static_cast<int>(c)];
 }
 
+namespace {
+
+// Byte kinds for ClassifyValue: one table pass tells which shape tests can possibly succeed, so that a
+// value is not walked once per shape (it runs on every argument of every request).
+enum ByteKind : uint16_t {
+  kKindDigit = 1 << 0,
+  kKindHexLetter = 1 << 1,    // a-f A-F
+  kKindOtherLetter = 1 << 2,  // g-z G-Z
+  kKindDash = 1 << 3,
+  kKindPlus = 1 << 4,
+  kKindDot = 1 << 5,
+  kKindAt = 1 << 6,
+  kKindColon = 1 << 7,
+  kKindSlash = 1 << 8,
+  kKindUnderscore = 1 << 9,
+  kKindEquals = 1 << 10,
+  kKindControl = 1 << 11,  // below 0x20 except \t \n \r, and 0x7f
+  kKindHigh = 1 << 12,     // >= 0x80
+  kKindOther = 1 << 13,
+};
+constexpr uint16_t kKindLetter = kKindHexLetter | kKindOtherLetter;
+
+struct ByteKindTable {
+  uint16_t of[256] = {};
+  constexpr ByteKindTable() {
+    for (int c = 0; c < 256; ++c) {
+      uint16_t k = kKindOther;
+      if (c >= '0' && c <= '9') k = kKindDigit;
+      else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) k = kKindHexLetter;
+      else if ((c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z')) k = kKindOtherLetter;
+      else if (c == '-') k = kKindDash;
+      else if (c == '+') k = kKindPlus;
+      else if (c == '.') k = kKindDot;
+      else if (c == '@') k = kKindAt;
+      else if (c == ':') k = kKindColon;
+      else if (c == '/') k = kKindSlash;
+      else if (c == '_') k = kKindUnderscore;
+      else if (c == '=') k = kKindEquals;
+      else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) k = kKindControl;
+      else if (c >= 0x80) k = kKindHigh;
+      of[c] = k;
+    }
+  }
+};
+constexpr ByteKindTable kByteKinds;
+
+}  // namespace
+
+// The tests in order, each gated on a condition its definition implies (the bytes it allows, a length),
+// so the class is the same as running every test in turn.
 ValueClass ClassifyValue(std::string_view v) {
   if (v.empty()) return ValueClass::kEmpty;
-  for (std::string_view b : {"true", "false", "yes", "no", "on", "off"})
-    if (EqualsIgnoreCase(v, b)) return ValueClass::kBool;
-  std::string_view digits = (v[0] == '-' || v[0] == '+') ? v.substr(1) : v;
-  if (AllDigits(digits) && digits.size() <= 19) return ValueClass::kInt;
-  if (IsFloat(v)) return ValueClass::kFloat;
-  if (IsUuid(v)) return ValueClass::kUuid;
-  if (IsHexId(v)) return ValueClass::kHex;
-  if (IsDate(v)) return ValueClass::kDate;
-  if (IsIpv4(v)) return ValueClass::kIpv4;
-  if (IsEmail(v)) return ValueClass::kEmail;
-  if (IsUrl(v)) return ValueClass::kUrl;
-  if (IsToken(v, true)) return ValueClass::kBase64;
-  bool word = true;
-  for (unsigned char c : v) {
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return ValueClass::kBinary;
-    if (!(IsAlpha(c) || IsDigit(c) || c == '_' || c == '-' || c == '.' || c >= 0x80)) word = false;
+  uint32_t seen = 0;
+  for (unsigned char c : v) seen |= kByteKinds.of[c];
+  auto only = [seen](uint32_t allowed) { return (seen & ~allowed) == 0; };
+  if (v.size() <= 5 && only(kKindLetter)) {
+    for (std::string_view b : {"true", "false", "yes", "no", "on", "off"})
+      if (EqualsIgnoreCase(v, b)) return ValueClass::kBool;
   }
-  return word ? ValueClass::kWord : ValueClass::kText;
+  if (only(kKindDigit | kKindDash | kKindPlus | kKindDot | kKindHexLetter)) {  // numbers, incl. 1e5
+    std::string_view digits = (v[0] == '-' || v[0] == '+') ? v.substr(1) : v;
+    if (AllDigits(digits) && digits.size() <= 19) return ValueClass::kInt;
+    if (IsFloat(v)) return ValueClass::kFloat;
+  }
+  if (only(kKindDigit | kKindHexLetter | kKindDash)) {
+    if (IsUuid(v)) return ValueClass::kUuid;
+    if (IsHexId(v)) return ValueClass::kHex;
+  }
+  if (IsDate(v)) return ValueClass::kDate;  // fails on the first byte unless it is a digit
+  if (only(kKindDigit | kKindDot) && IsIpv4(v)) return ValueClass::kIpv4;
+  if ((seen & kKindAt) && IsEmail(v)) return ValueClass::kEmail;
+  if ((seen & kKindColon) && (seen & kKindSlash) && IsUrl(v)) return ValueClass::kUrl;
+  if (v.size() >= 16 &&
+      only(kKindLetter | kKindDigit | kKindDash | kKindUnderscore | kKindEquals | kKindPlus | kKindSlash) &&
+      IsToken(v, true)) {
+    return ValueClass::kBase64;
+  }
+  if (seen & kKindControl) return ValueClass::kBinary;
+  return only(kKindLetter | kKindDigit | kKindUnderscore | kKindDash | kKindDot | kKindHigh) ? ValueClass::kWord
+                                                                                               : ValueClass::kText;
 }
 
 void RouteTemplate(std::string_view path, std::string* out) {

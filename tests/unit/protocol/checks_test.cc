@@ -130,3 +130,25 @@ TEST_CASE("paranoia levels and disabled ids select the checks") {
   c.Run(q.Build(), fl, &out);
   CHECK(out.empty());
 }
+
+// Header values are checked 8 bytes at a time (checks.cc, HasControl): every control byte at every
+// position of a longer value is found, and the allowed ones (tab, CR, LF, UTF-8 bytes) are not.
+TEST_CASE("control characters are found at any position of long values, allowed bytes are not") {
+  const std::string base = "Mozilla/5.0 (X11; Linux) \xc3\xa9t\xc3\xa9";  // 31 bytes, some UTF-8
+  for (size_t pos = 0; pos < base.size(); ++pos) {
+    for (int c : {0x00, 0x01, 0x08, 0x0b, 0x0c, 0x1f, 0x7f}) {
+      std::string v = base;
+      v[pos] = static_cast<char>(c);
+      Req q;
+      q.Set("X-Note", v);
+      CHECK(Run(q) == Ids{9607});
+    }
+    for (int c : {0x09, 0x0a, 0x0d, 0x80, 0xff, 0x20, 0x7e}) {
+      std::string v = base;
+      v[pos] = static_cast<char>(c);
+      Req q;
+      q.Set("X-Note", v);
+      CHECK(Run(q).empty());
+    }
+  }
+}
