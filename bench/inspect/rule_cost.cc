@@ -2,6 +2,10 @@
 // reading unnamed fields) compiled together, then of the same set without each rule in turn.
 //
 //     build/bench/bench_rule_cost '${${::-' [bytes]
+//     build/bench/bench_rule_cost @benign-values.txt [bytes] --patterns
+//
+// UNIT '@FILE' reads the unit from FILE. --patterns leaves out one pattern at a time instead of one rule.
+// --rules FILE measures that rules file instead of the core rules (to try a rewrite without rebuilding).
 //
 // The leave-one-out figure is what matters: patterns share engines inside one database, so a rule's cost
 // alone says little. Linear-time matching is guaranteed by Hyperscan; this finds the rules behind a high
@@ -12,6 +16,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -22,15 +28,20 @@ namespace {
 using guard::signatures::Rule;
 
 // ns/byte of the rules' patterns compiled as the matcher's alone database (SINGLEMATCH), best of 3.
-double NsPerByte(const std::vector<const Rule*>& rules, const std::string& body) {
+// One pattern of one rule.
+struct Item {
+  const Rule* rule;
+  size_t pattern;
+};
+
+double NsPerByte(const std::vector<Item>& items, const std::string& body) {
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
-  for (const Rule* r : rules) {
-    for (const std::string& p : r->patterns) {
-      exprs.push_back(p.c_str());
-      flags.push_back(HS_FLAG_DOTALL | HS_FLAG_MULTILINE | HS_FLAG_SINGLEMATCH | (r->case_sensitive ? 0 : HS_FLAG_CASELESS));
-      ids.push_back(static_cast<unsigned>(ids.size()));
-    }
+  for (const Item& it : items) {
+    const Rule* r = it.rule;
+    exprs.push_back(r->patterns[it.pattern].c_str());
+    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_MULTILINE | HS_FLAG_SINGLEMATCH | (r->case_sensitive ? 0 : HS_FLAG_CASELESS));
+    ids.push_back(static_cast<unsigned>(ids.size()));
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
@@ -56,31 +67,61 @@ double NsPerByte(const std::vector<const Rule*>& rules, const std::string& body)
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s UNIT [BYTES]  (UNIT repeated to BYTES, default 262144)\n", argv[0]);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const bool by_pattern = std::erase(args, std::string("--patterns")) > 0;
+  std::string rules_json(guard::signatures::CoreRulesJson());
+  if (auto r = std::find(args.begin(), args.end(), "--rules"); r != args.end() && r + 1 != args.end()) {
+    std::ifstream in(*(r + 1), std::ios::binary);
+    rules_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    args.erase(r, r + 2);
+  }
+  if (args.empty()) {
+    std::fprintf(stderr,
+                 "usage: %s UNIT|@FILE [BYTES] [--patterns] [--rules FILE]  (UNIT repeated to BYTES, default 262144)\n",
+                 argv[0]);
     return 2;
   }
-  const std::string unit = argv[1];
-  const size_t size = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 262144;
+  std::string unit = args[0];
+  if (unit.size() > 1 && unit[0] == '@') {
+    std::ifstream in(unit.substr(1), std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "cannot read %s\n", unit.c_str() + 1);
+      return 2;
+    }
+    unit.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t size = args.size() > 1 ? std::strtoul(args[1].c_str(), nullptr, 10) : 262144;
   std::string body;
   while (body.size() < size) body += unit;
-  auto set = guard::signatures::ParseRules(guard::signatures::CoreRulesJson());
-  if (!set.ok()) return 2;
-  std::vector<const Rule*> rules;
+  auto set = guard::signatures::ParseRules(rules_json);
+  if (!set.ok()) {
+    std::fprintf(stderr, "rules: %s\n", std::string(set.status().message()).c_str());
+    return 2;
+  }
+  std::vector<Item> items;
   for (const Rule& r : set->rules) {
     const bool named_only = std::all_of(r.targets.begin(), r.targets.end(), [](const auto& t) { return !t.name.empty(); });
-    if (r.paranoia == 1 && !named_only) rules.push_back(&r);
+    if (r.paranoia != 1 || named_only) continue;
+    for (size_t p = 0; p < r.patterns.size(); ++p) items.push_back({&r, p});
   }
-  const double all = NsPerByte(rules, body);
-  std::printf("%zu rules, %zu bytes of '%s': %.2f ns/byte\nwithout rule   ns/byte\n", rules.size(), body.size(),
-              unit.c_str(), all);
-  std::vector<std::pair<double, uint32_t>> without;
-  for (size_t i = 0; i < rules.size(); ++i) {
-    std::vector<const Rule*> rest = rules;
-    rest.erase(rest.begin() + static_cast<long>(i));
-    without.push_back({NsPerByte(rest, body), rules[i]->id});
+  const double all = NsPerByte(items, body);
+  const std::string shown = unit.size() > 40 ? unit.substr(0, 40) + "..." : unit;
+  std::printf("%zu patterns, %zu bytes of '%s': %.2f ns/byte\nwithout %-9s ns/byte\n", items.size(), body.size(),
+              shown.c_str(), all, by_pattern ? "pattern" : "rule");
+  std::vector<std::pair<double, std::string>> without;
+  for (size_t i = 0; i < items.size();) {
+    size_t end = i + 1;  // [i, end): one pattern, or every pattern of the rule
+    while (!by_pattern && end < items.size() && items[end].rule == items[i].rule) ++end;
+    std::vector<Item> rest = items;
+    rest.erase(rest.begin() + static_cast<long>(i), rest.begin() + static_cast<long>(end));
+    std::string name = std::to_string(items[i].rule->id);
+    if (by_pattern) name += "/" + std::to_string(items[i].pattern);
+    without.push_back({NsPerByte(rest, body), name});
+    i = end;
   }
   std::sort(without.begin(), without.end());
-  for (size_t i = 0; i < without.size() && i < 8; ++i) std::printf("%12u %9.2f\n", without[i].second, without[i].first);
+  for (size_t i = 0; i < without.size() && i < 10; ++i) {
+    std::printf("%12s %9.2f\n", without[i].second.c_str(), without[i].first);
+  }
   return 0;
 }

@@ -88,3 +88,25 @@ TEST_CASE("Log4Shell lookups and their obfuscations are caught") {
     CHECK((Has(ids, 6501) || Has(ids, 6502)));
   }
 }
+
+// Two patterns rewritten for scan cost (bench_rule_cost @FILE --patterns, docs/benchmarks.md), with the same
+// matches: 8506's `\b\w+['"]` became `\w['"]` (a run of word characters always starts at a word boundary),
+// 3006's `\w\$(?:\(\)|\{\w*\}|@|\*|\d)\w` became one branch per literal (`$()`, `${`, `$@`/`$*`/`$N`).
+TEST_CASE("8506 string-built calls and 3006 empty expansions: every form still caught") {
+  for (const char* v : {"sys'.'tem('id')", "x\"ev\" . \"al($_GET[c])", "a'b'.'c(", "1\". 'x2 ("}) {
+    INFO(v);
+    CHECK(Has(Matching(v), 8506));
+  }
+  for (const char* v : {"'.'x'(", "x' . y'(", "it's.'s'"}) {  // no word before the quote, no quote after the dot
+    INFO(v);
+    CHECK(!Has(Matching(v), 8506));
+  }
+  for (const char* v : {"c$()at /etc/passwd", "w${x}get", "w${}get", "c$@at", "c$*at", "c$1at"}) {
+    INFO(v);
+    CHECK(Has(Matching(v), 3006));
+  }
+  for (const char* v : {"$()at", "price $5", "a$ b", "a${x y}b", "a$(x)b"}) {
+    INFO(v);
+    CHECK(!Has(Matching(v), 3006));
+  }
+}
