@@ -101,7 +101,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(std::string_view config_j
   signatures::CompileOptions opts;
   opts.paranoia_level = e->config_.paranoia_level;
   opts.disabled_rules = e->config_.disabled_rules;
-  opts.max_body_bytes = e->limits_.max_body_bytes;  // per-rule databases only if bodies may exceed 64 KiB
+  opts.max_body_bytes = e->limits_.max_body_bytes;  // per-rule databases only if bodies reach 4 KiB
   auto matcher = SharedMatcher(opts, e->config_);
   if (!matcher.ok()) return matcher.status();
   e->matcher_ = std::move(*matcher);

@@ -22,20 +22,14 @@ std::atomic<uint64_t> g_next_matcher_id{1};
 constexpr std::string_view kSeparator(&kJoinSeparatorByte, 1);
 constexpr std::string_view kLineSeparator("\n\x01\n", 3);
 
-// Fields longer than this are not joined: each of their values is scanned alone (the fixed cost of a
-// Hyperscan call is small beside scanning them). They are scanned with the class's joined database too
-// (no SINGLEMATCH, so slower per byte than a SINGLEMATCH database would be: docs/benchmarks.md, engine
-// creation), which saves compiling every class a second time.
+// Fields this long or longer are not joined: each of their values is scanned alone, rule by rule, each
+// rule's scan stopping at its first match (when the per-rule databases exist: CompileOptions::max_body_bytes).
+// In one database, a pattern keeps costing at every occurrence even after it matched (its engine still runs
+// and reports, with or without SINGLEMATCH): a body made of one attack repeated (`../`, `${::-`) cost 5 to 14
+// times a benign body per byte at 8-64 KiB. Rule by rule, such a rule costs a few bytes; the price is one
+// Hyperscan call per rule, which only values this long make negligible. Without per-rule databases a long
+// value is scanned with its class's joined database: the same matches, at the cost per byte above.
 constexpr size_t kJoinMaxBytes = 4096;
-
-// Values longer than this are scanned rule by rule, each rule's scan stopping at its first match. In one
-// database, a SINGLEMATCH pattern that matched keeps costing at every later occurrence (its engine still
-// runs and reports; only the report is dropped): a body made of one attack repeated (`../`, `${::-`)
-// cost several times a benign body per byte. Rule by rule, such a rule costs a few bytes; the price is one
-// Hyperscan call per rule, which only a value this long makes negligible. Strictly longer: a body cut at the
-// default max_body_bytes (64 KiB) does not need the per-rule databases, whose compilation costs as much as
-// the rest of the matcher's (CompileOptions::max_body_bytes).
-constexpr size_t kRuleByRuleBytes = 64 * 1024;
 
 unsigned HsFlags(const Rule& r, bool single_match) {
   // MULTILINE: ^ and $ hold at line breaks, which is what lets a scan of slices joined by '\n' see every
@@ -310,8 +304,8 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     if (!anchored.exprs.empty()) jobs.push_back(std::move(anchored));
   }
 
-  // Each rule's own database, for very large values (see kRuleByRuleBytes), if bodies may be that large.
-  if (opts.max_body_bytes > kRuleByRuleBytes) m->rule_dbs_.resize(m->rules_.size());
+  // Each rule's own database, for values scanned alone (see kJoinMaxBytes), if bodies may be that large.
+  if (opts.max_body_bytes >= kJoinMaxBytes) m->rule_dbs_.resize(m->rules_.size());
   for (uint32_t ri = 0; ri < m->rule_dbs_.size(); ++ri) {
     if (m->groups_[m->rule_group_[ri]].named_only) continue;
     RuleDb& rd = m->rule_dbs_[ri];
@@ -494,7 +488,7 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers reade
   if (large) {
     for (const ScanState::Slice& s : slices) {
       const std::string_view v(buf.data() + s.begin, s.end - s.begin);
-      if (v.size() <= kRuleByRuleBytes || rule_dbs_.empty()) {
+      if (rule_dbs_.empty()) {
         if (!ScanClassAlone(cls, v, s.groups, fi, f, state, exclusions, path)) return false;
         continue;
       }

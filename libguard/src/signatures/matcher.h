@@ -31,9 +31,9 @@ struct Match {
 struct CompileOptions {
   int paranoia_level = 1;                // rules above it are left out
   std::vector<uint32_t> disabled_rules;  // ids left out
-  // The largest body scans will see (the engine's max_body_bytes). Each rule's own database, for values
-  // longer than 64 KiB (matcher.cc, kRuleByRuleBytes), is compiled only when this allows such bodies: it
-  // roughly doubles compile time. Without them a longer value (a huge header, say) is scanned with its
+  // The largest body scans will see (the engine's max_body_bytes). Each rule's own database, for values of
+  // 4 KiB or more (scanned alone, matcher.cc kJoinMaxBytes), is compiled only when this allows such bodies:
+  // it nearly doubles compile time. Without them a long value (a huge header, say) is scanned with its
   // class's database: the same matches, only the cost per byte of a repeated attack is not bounded.
   size_t max_body_bytes = SIZE_MAX;
 };
