@@ -30,6 +30,9 @@ constexpr std::string_view kLineSeparator("\n\x01\n", 3);
 // Hyperscan call per rule, which only values this long make negligible. Without per-rule databases a long
 // value is scanned with its class's joined database: the same matches, at the cost per byte above.
 constexpr size_t kJoinMaxBytes = 4096;
+// The rule-by-rule loop skips rules already decided on an earlier field, so it does not tell a field clean:
+// only fields too short for it may be memoised (Scan).
+static_assert(CleanMemo::kMaxKeyBytes < kJoinMaxBytes);
 
 unsigned HsFlags(const Rule& r, bool single_match) {
   // MULTILINE: ^ and $ hold at line breaks, which is what lets a scan of slices joined by '\n' see every
