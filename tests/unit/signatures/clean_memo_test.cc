@@ -49,19 +49,21 @@ TEST_CASE("clean memo: only kinds that clients repeat verbatim are memoised") {
 
 TEST_CASE("clean memo: values in use survive a stream of one-off values") {
   CleanMemo memo;
-  std::vector<std::string> popular, oneoff;
-  for (int i = 0; i < 200; ++i) popular.push_back("Mozilla/5.0 client " + std::to_string(i));
+  std::vector<std::string> popular;
+  for (int i = 0; i < 40; ++i) popular.push_back("Mozilla/5.0 client " + std::to_string(i));
   for (const std::string& p : popular) memo.Insert(1, Field{Target::kHeader, "user-agent", p});
   for (const std::string& p : popular) memo.Contains(1, Field{Target::kHeader, "user-agent", p});  // hit once
-  // 20,000 request ids, far more than the table holds, with the popular values used in between.
+  // 20,000 request ids, far more than the table holds: ~8 per set between two uses of the popular values,
+  // more than a set's 4 ways, so a plain least-recently-used policy would lose them all.
   size_t kept = 0;
   for (int i = 0; i < 20000; ++i) {
     memo.Insert(1, Field{Target::kHeader, "x-request-id", "id-" + std::to_string(i)});
-    if (i % 100 == 99) {
+    if (i % 2000 == 1999) {
       kept = 0;
       for (const std::string& p : popular) kept += memo.Contains(1, Field{Target::kHeader, "user-agent", p});
     }
   }
-  // 200 popular values in 256 four-way sets: a popular value is lost only where five share a set.
-  CHECK(kept >= 197);
+  // The hash is seeded per process, so where values land varies from run to run: 40 values in 256 sets
+  // put four in one set about once in 200 runs, and a one-off value then takes one of them.
+  CHECK(kept >= 39);
 }
