@@ -64,6 +64,17 @@ double NsPerByte(const std::vector<Item>& items, const std::string& body) {
   return best / static_cast<double>(body.size());
 }
 
+// The whole file, or an error on stderr and false.
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", path.c_str());
+    return false;
+  }
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,8 +82,7 @@ int main(int argc, char** argv) {
   const bool by_pattern = std::erase(args, std::string("--patterns")) > 0;
   std::string rules_json(guard::signatures::CoreRulesJson());
   if (auto r = std::find(args.begin(), args.end(), "--rules"); r != args.end() && r + 1 != args.end()) {
-    std::ifstream in(*(r + 1), std::ios::binary);
-    rules_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!ReadFile(*(r + 1), &rules_json)) return 2;
     args.erase(r, r + 2);
   }
   if (args.empty()) {
@@ -82,14 +92,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string unit = args[0];
-  if (unit.size() > 1 && unit[0] == '@') {
-    std::ifstream in(unit.substr(1), std::ios::binary);
-    if (!in) {
-      std::fprintf(stderr, "cannot read %s\n", unit.c_str() + 1);
-      return 2;
-    }
-    unit.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  if (unit.size() > 1 && unit[0] == '@' && !ReadFile(unit.substr(1), &unit)) return 2;
   const size_t size = args.size() > 1 ? std::strtoul(args[1].c_str(), nullptr, 10) : 262144;
   std::string body;
   while (body.size() < size) body += unit;
@@ -112,10 +115,11 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < items.size();) {
     size_t end = i + 1;  // [i, end): one pattern, or every pattern of the rule
     while (!by_pattern && end < items.size() && items[end].rule == items[i].rule) ++end;
+    if (end - i == items.size()) break;  // nothing would be left to compile
     std::vector<Item> rest = items;
     rest.erase(rest.begin() + static_cast<long>(i), rest.begin() + static_cast<long>(end));
     std::string name = std::to_string(items[i].rule->id);
-    if (by_pattern) name += "/" + std::to_string(items[i].pattern);
+    if (by_pattern) name.append("/").append(std::to_string(items[i].pattern));
     without.push_back({NsPerByte(rest, body), name});
     i = end;
   }

@@ -135,10 +135,6 @@ Matcher::~Matcher() {
   for (RuleDb& rd : rule_dbs_) hs_free_database(rd.db);
 }
 
-namespace {
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, const CompileOptions& opts) {
   std::unique_ptr<Matcher> m(new Matcher());
   m->id_ = g_next_matcher_id.fetch_add(1);
