@@ -14,9 +14,83 @@ struct Frame {
 
 bool IsQuantifier(char c) { return c == '*' || c == '+' || c == '?' || c == '{'; }
 
+// The byte value of the class item or escape at p[i] (advancing i past it), or -1 for a class shorthand.
+// Sets *has_sep when the item may match the separator byte.
+int ClassItem(std::string_view p, size_t* i, bool* has_sep) {
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  };
+  if (p[*i] != '\\') return static_cast<unsigned char>(p[(*i)++]);
+  if (*i + 1 >= p.size()) {
+    *has_sep = true;
+    ++*i;
+    return -1;
+  }
+  const char e = p[*i + 1];
+  *i += 2;
+  switch (e) {
+    case 'd': case 'w': case 's': case 'h': return -1;  // none of them holds \x01
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'f': return '\f';
+    case 'e': return 0x1b;
+    case 'a': return 0x07;
+    case 'b': return 0x08;  // backspace, inside a class
+    case 'x': {
+      int v = 0;
+      if (*i < p.size() && p[*i] == '{') {
+        const size_t close = p.find('}', *i);
+        if (close == std::string_view::npos) {
+          *has_sep = true;
+          return -1;
+        }
+        for (size_t k = *i + 1; k < close; ++k) v = hex(p[k]) < 0 ? 256 : v * 16 + hex(p[k]);
+        *i = close + 1;
+      } else {
+        for (int k = 0; k < 2 && *i < p.size() && hex(p[*i]) >= 0; ++k) v = v * 16 + hex(p[(*i)++]);
+      }
+      return v;
+    }
+    default:
+      if ((e >= '0' && e <= '9') || e == 'c' || e == 'o' || e == 'p' || e == 'P' || e == 'v' || e == 'N' ||
+          (e >= 'A' && e <= 'Z')) {
+        *has_sep = true;  // octal, control, property and negated shorthands: may hold \x01 (judged broadly)
+        return -1;
+      }
+      return static_cast<unsigned char>(e);  // an escaped punctuation character
+  }
+}
+
+// Whether the bracket class p[begin, end] (the brackets included, not negated) may match the separator.
+bool ClassHoldsSeparator(std::string_view p, size_t begin, size_t end) {
+  bool has_sep = false;
+  size_t i = begin + 1;
+  if (p[i] == ']') ++i;  // a leading ] is a literal
+  while (i < end && !has_sep) {
+    if (p[i] == '[' && i + 1 < end && p[i + 1] == ':') {  // [:alpha:]; [:cntrl:] and negated ones may hold it
+      const size_t close = p.find(":]", i + 2);
+      const std::string_view name = p.substr(i + 2, close - i - 2);
+      if (name == "cntrl" || name.starts_with('^')) has_sep = true;
+      i = close + 2;
+      continue;
+    }
+    const int lo = ClassItem(p, &i, &has_sep);
+    if (i + 1 < end && p[i] == '-' && p[i + 1] != ']') {
+      ++i;
+      const int hi = ClassItem(p, &i, &has_sep);
+      if (lo < 0 || hi < 0 || (lo <= 1 && hi >= 1)) has_sep = true;
+    } else if (lo == 1) {
+      has_sep = true;
+    }
+  }
+  return has_sep;
+}
+
 }  // namespace
 
-bool JoinedPattern(std::string_view p, std::string* out) {
+bool JoinedPattern(std::string_view p, std::string* out, bool* fenced) {
+  bool fence = true;  // no token found that may match the separator
   out->clear();
   std::vector<Frame> frames{{true, true, false, false}};
   size_t i = 0;
@@ -33,8 +107,24 @@ bool JoinedPattern(std::string_view p, std::string* out) {
       const char e = p[i + 1];
       if (e == 'A' || e == 'z' || e == 'Z' || e == 'G' || e == 'Q' || e == 'E') return false;
       if (!plain_token()) return false;
-      out->append(p.substr(i, 2));
-      i += 2;
+      // The negated shorthands hold the separator: fenced out of them (\W, \S, \D, \H).
+      if (e == 'W' || e == 'S' || e == 'D' || e == 'H' || e == 'N') {
+        out->append("[^\\").push_back(e == 'N' ? 'n' : static_cast<char>(e + ('a' - 'A')));
+        out->append("\\x01]");
+        i += 2;
+        continue;
+      }
+      size_t j = i;
+      bool sep = false;
+      if ((ClassItem(p, &j, &sep) == 1 || sep) && e != 'B' && e != 'R') fence = false;  // \x01 itself, \N, \C, octal, properties
+      out->append(p.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    if (c == '.') {  // DOTALL: any byte, the separator excepted
+      if (!plain_token()) return false;
+      out->append("[^\\x01]");
+      ++i;
       continue;
     }
     if (c == '[') {
@@ -54,7 +144,12 @@ bool JoinedPattern(std::string_view p, std::string* out) {
         }
       }
       if (j >= p.size()) return false;
-      out->append(p.substr(i, j + 1 - i));
+      if (p[i + 1] == '^') {  // a negated class: the separator joins what it excludes
+        out->append(p.substr(i, j - i)).append("\\x01]");
+      } else {
+        if (ClassHoldsSeparator(p, i, j)) fence = false;
+        out->append(p.substr(i, j + 1 - i));
+      }
       i = j + 1;
       continue;
     }
@@ -113,9 +208,11 @@ bool JoinedPattern(std::string_view p, std::string* out) {
       continue;
     }
     if (!plain_token()) return false;
+    if (c == kJoinSeparatorByte) fence = false;
     out->push_back(c);
     ++i;
   }
+  if (fenced) *fenced = fence;
   return frames.size() == 1;
 }
 

@@ -11,6 +11,15 @@
 // first (last) token of its alternative, and each group around it the first (last) token of its own
 // alternative, without a quantifier. Other uses of anchors, \A \z \Z \G, \Q and (?...) groups other than
 // (?:...) are refused (false), and the matcher then joins with line breaks instead.
+//
+// The joined form is also fenced where it can be: `.`, negated classes and the negated shorthands (\W \S \D
+// \H \N) exclude the separator byte. Without that, one `<` or `${` woke engines that ran on through every
+// following field (`<[^>]*`, `\$\{[^\n]{0,48}`), and a match could start in one field and end in another,
+// so that each one had to be confirmed by a scan of its slice alone. A fenced pattern's match lies within
+// one slice (plus the separator a rewritten anchor consumed), so the matcher records it at once. A pattern
+// that may still match the separator (the byte itself, a class holding it such as [\x00-\x1f] or [\W_], a
+// control, octal or property escape) is not fenced, and its matches are confirmed as before. On a value that
+// holds the separator byte itself, the joined form is never used: such a value is scanned as written.
 #pragma once
 
 #include <string>
@@ -20,7 +29,8 @@ namespace guard::signatures {
 
 inline constexpr char kJoinSeparatorByte = '\x01';
 
-// Writes the joined-scan form of `pattern` to *out. False when the pattern is outside the shapes above.
-bool JoinedPattern(std::string_view pattern, std::string* out);
+// Writes the joined-scan form of `pattern` to *out, and to *fenced whether that form is fenced. False when
+// the pattern is outside the shapes above.
+bool JoinedPattern(std::string_view pattern, std::string* out, bool* fenced = nullptr);
 
 }  // namespace guard::signatures

@@ -45,6 +45,7 @@ unsigned HsFlags(const Rule& r, bool single_match) {
 }  // namespace
 
 struct Matcher::AloneContext {
+  const Matcher* matcher;
   const std::vector<PatternRef>* patterns;
   const std::vector<Rule>* rules;
   uint64_t groups;  // groups whose value this slice is
@@ -59,13 +60,41 @@ struct Matcher::AloneContext {
 };
 
 struct Matcher::JoinedContext {
+  const Matcher* matcher;
   unsigned slack;  // 1 when a rewritten $ may have consumed the separator after a slice
   const std::vector<PatternRef>* patterns;
+  const std::vector<char>* fenced;  // DbClass::fenced
   const std::vector<Rule>* rules;
   const std::vector<request::Field>* fields;
   std::vector<ScanState::Slice>* slices;
   size_t cursor;  // slice of the last match: matches come (mostly) in order of end offset
+  ScanState* state;
+  const Exclusions* exclusions;
+  std::string_view path;
 };
+
+// Records that `rule` matched field `fi`: once per rule, on the first field in request order.
+// Returns whether the rule was already decided on this or an earlier field.
+bool Matcher::Record(uint32_t rule, uint32_t fi, const request::Field& f, std::vector<Match>* matches,
+                     const Exclusions* exclusions, std::string_view path) const {
+  // A rule scores once per request, reported on the first field (in request order) it matched: buckets
+  // are scanned class by class, so a later field may have been recorded first.
+  Match* seen = nullptr;
+  for (Match& m : *matches) {
+    if (m.rule_index == rule) {
+      if (m.field_index <= fi) return true;
+      seen = &m;
+      break;
+    }
+  }
+  if (exclusions && exclusions->Excludes(rules_[rule].id, &f, path)) return false;
+  if (seen) {
+    seen->field_index = fi;
+  } else {
+    matches->push_back({rule, fi});
+  }
+  return false;
+}
 
 int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx_ptr) {
   auto* ctx = static_cast<AloneContext*>(ctx_ptr);
@@ -75,24 +104,8 @@ int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long lon
   const Rule& rule = (*ctx->rules)[p.rule];
   if (!rule.Applies(*ctx->field)) return 0;
   *ctx->field_flag = ScanState::kMatched;  // before exclusions and de-duplication: not clean for the memo
-  // A rule scores once per request, reported on the first field (in request order) it matched: buckets
-  // are scanned class by class, so a later field may have been recorded first.
-  const int done = ctx->one_rule ? 1 : 0;  // 1 stops the scan: nothing more to learn from this database
-  Match* seen = nullptr;
-  for (Match& m : *ctx->matches) {
-    if (m.rule_index == p.rule) {
-      if (m.field_index <= ctx->field_index) return done;
-      seen = &m;
-      break;
-    }
-  }
-  if (ctx->exclusions && ctx->exclusions->Excludes(rule.id, ctx->field, ctx->path)) return done;
-  if (seen) {
-    seen->field_index = ctx->field_index;
-  } else {
-    ctx->matches->push_back({p.rule, ctx->field_index});
-  }
-  return done;
+  ctx->matcher->Record(p.rule, ctx->field_index, *ctx->field, ctx->matches, ctx->exclusions, ctx->path);
+  return ctx->one_rule ? 1 : 0;  // 1 stops the scan: nothing more to learn from this database
 }
 
 // A match in the joined buffer is a candidate only: it may have started in an earlier slice. Each match a
@@ -119,7 +132,14 @@ int Matcher::OnJoinedMatch(unsigned int id, unsigned long long, unsigned long lo
   if (s.confirm || to <= s.begin || to > s.end + slack) return 0;  // already to confirm, or ends in a separator
   const PatternRef& p = (*ctx->patterns)[id];
   if (!((s.groups >> p.group) & 1)) return 0;
-  if (!(*ctx->rules)[p.rule].Applies((*ctx->fields)[s.field_index])) return 0;
+  const request::Field& f = (*ctx->fields)[s.field_index];
+  if (!(*ctx->rules)[p.rule].Applies(f)) return 0;
+  if ((*ctx->fenced)[id]) {
+    // A fenced pattern cannot match across the separator: this match lies in the slice, as it would alone.
+    ctx->state->field_flags_[s.field_index] = ScanState::kMatched;
+    ctx->matcher->Record(p.rule, s.field_index, f, &ctx->state->matches_, ctx->exclusions, ctx->path);
+    return 0;
+  }
   s.confirm = true;
   return 0;
 }
@@ -266,6 +286,9 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     m->default_class_[k][1] = header ? class_of(k, nullptr, true) : m->default_class_[k][0];
     for (NamedTarget& n : m->named_by_kind_[k]) n.db_class = class_of(k, &n.name, header && !IsStandardHeader(n.name));
   }
+  // Each rule's own database (below), for values scanned alone (see kJoinMaxBytes), if bodies may be that
+  // large. They also serve values that hold the separator byte; without them the anchored databases do.
+  const bool rule_dbs = opts.max_body_bytes >= kJoinMaxBytes;
   m->db_classes_.resize(class_rules.size());
   for (size_t ci = 0; ci < class_rules.size(); ++ci) {
     DbClass& c = m->db_classes_[ci];
@@ -279,8 +302,10 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
       for (const std::string& p : r.patterns) {
         written.push_back(p);
         joined.exprs.emplace_back();
-        if (!JoinedPattern(p, &joined.exprs.back())) c.line_joined = true;
+        bool fenced = false;
+        if (!JoinedPattern(p, &joined.exprs.back(), &fenced)) c.line_joined = true;
         c.rewritten.push_back(joined.exprs.back() != p);
+        c.fenced.push_back(fenced);
         joined.flags.push_back(HsFlags(r, false));
         joined.expr_rule.push_back(ri);
         c.patterns.push_back({ri, m->rule_group_[ri]});
@@ -290,7 +315,8 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     if (c.line_joined) {  // joined with line breaks: the patterns as written, nothing rewritten
       joined.exprs = std::move(written);
       c.rewritten.assign(c.rewritten.size(), 0);
-    } else {
+      c.fenced.assign(c.fenced.size(), 0);
+    } else if (!rule_dbs) {  // with them, a value holding the separator is scanned rule by rule instead
       for (size_t i = 0; i < written.size(); ++i) {
         if (!c.rewritten[i]) continue;
         anchored.exprs.push_back(written[i]);
@@ -303,8 +329,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     if (!anchored.exprs.empty()) jobs.push_back(std::move(anchored));
   }
 
-  // Each rule's own database, for values scanned alone (see kJoinMaxBytes), if bodies may be that large.
-  if (opts.max_body_bytes >= kJoinMaxBytes) m->rule_dbs_.resize(m->rules_.size());
+  if (rule_dbs) m->rule_dbs_.resize(m->rules_.size());
   for (uint32_t ri = 0; ri < m->rule_dbs_.size(); ++ri) {
     if (m->groups_[m->rule_group_[ri]].named_only) continue;
     RuleDb& rd = m->rule_dbs_[ri];
@@ -385,8 +410,13 @@ bool Matcher::ScanClassAlone(const DbClass& cls, std::string_view value, uint64_
                              std::string_view path) const {
   // A separator byte in the value would let the rewritten anchors hold inside it: those patterns are then
   // left to the anchored database, which has them as written.
+  if (!rule_dbs_.empty() && std::memchr(value.data(), kJoinSeparatorByte, value.size())) {
+    // Rule by rule skips rules already decided on an earlier field: it does not prove the field clean.
+    state->field_flags_[fi] = ScanState::kNone;
+    return ScanRuleByRule(cls, value, groups, fi, f, state, exclusions, path);
+  }
   const bool separator = cls.anchored_db && std::memchr(value.data(), kJoinSeparatorByte, value.size());
-  AloneContext ctx{&cls.patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path};
+  AloneContext ctx{this, &cls.patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path};
   ctx.field_flag = &state->field_flags_[fi];
   if (separator) ctx.skip = &cls.rewritten;
   if (hs_scan(cls.joined_db, value.data(), static_cast<unsigned>(value.size()), 0, state->scratch_, OnAloneMatch,
@@ -396,10 +426,28 @@ bool Matcher::ScanClassAlone(const DbClass& cls, std::string_view value, uint64_
   return !separator || ScanAlone(cls.anchored_db, cls.anchored_patterns, value, groups, fi, f, state, exclusions, path);
 }
 
+bool Matcher::ScanRuleByRule(const DbClass& cls, std::string_view value, uint64_t groups, uint32_t fi,
+                             const request::Field& f, ScanState* state, const Exclusions* exclusions,
+                             std::string_view path) const {
+  for (uint32_t ri : cls.rules) {
+    if (!((groups >> rule_group_[ri]) & 1) || !rules_[ri].Applies(f)) continue;
+    auto seen = std::find_if(state->matches_.begin(), state->matches_.end(),
+                             [&](const Match& m) { return m.rule_index == ri && m.field_index <= fi; });
+    if (seen != state->matches_.end()) continue;  // already decided on this or an earlier field
+    const RuleDb& rd = rule_dbs_[ri];
+    AloneContext ctx{this, &rd.patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path, true};
+    ctx.field_flag = &state->field_flags_[fi];
+    const hs_error_t rc =
+        hs_scan(rd.db, value.data(), static_cast<unsigned>(value.size()), 0, state->scratch_, OnAloneMatch, &ctx);
+    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return false;
+  }
+  return true;
+}
+
 bool Matcher::ScanAlone(const hs_database_t* db, const std::vector<PatternRef>& patterns, std::string_view value,
                         uint64_t groups, uint32_t fi, const request::Field& f, ScanState* state,
                         const Exclusions* exclusions, std::string_view path) const {
-  AloneContext ctx{&patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path};
+  AloneContext ctx{this, &patterns, &rules_, groups, &f, fi, &state->matches_, exclusions, path};
   ctx.field_flag = &state->field_flags_[fi];
   return hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, state->scratch_, OnAloneMatch, &ctx) ==
          HS_SUCCESS;
@@ -434,7 +482,10 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers reade
     }
     const auto begin = static_cast<uint32_t>(buf.size());
     buf.append(v.data(), v.size());
-    slices.push_back({fi, begin, static_cast<uint32_t>(buf.size()), bit, false});
+    // A value holding the separator byte is always scanned alone: in the joined buffer a fenced pattern
+    // stops at that byte, and a rewritten anchor holds there.
+    slices.push_back({fi, begin, static_cast<uint32_t>(buf.size()), bit,
+                      std::memchr(v.data(), kJoinSeparatorByte, v.size()) != nullptr});
     buf.append(cls.line_joined ? kLineSeparator : kSeparator);
     if (raw) raw_slice = slices.size() - 1;
   };
@@ -491,18 +542,7 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers reade
         if (!ScanClassAlone(cls, v, s.groups, fi, f, state, exclusions, path)) return false;
         continue;
       }
-      for (uint32_t ri : cls.rules) {
-        if (!((s.groups >> rule_group_[ri]) & 1) || !rules_[ri].Applies(f)) continue;
-        auto seen = std::find_if(state->matches_.begin(), state->matches_.end(),
-                                 [&](const Match& m) { return m.rule_index == ri && m.field_index <= fi; });
-        if (seen != state->matches_.end()) continue;  // already decided on this or an earlier field
-        const RuleDb& rd = rule_dbs_[ri];
-        AloneContext ctx{&rd.patterns, &rules_, s.groups, &f, fi, &state->matches_, exclusions, path, true};
-        ctx.field_flag = &state->field_flags_[fi];
-        const hs_error_t rc =
-            hs_scan(rd.db, v.data(), static_cast<unsigned>(v.size()), 0, state->scratch_, OnAloneMatch, &ctx);
-        if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) return false;
-      }
+      if (!ScanRuleByRule(cls, v, s.groups, fi, f, state, exclusions, path)) return false;
     }
     buf.clear();
     slices.clear();
@@ -549,7 +589,8 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
     if (slices.size() == 1) {  // a lone slice: the joined scan would only scan it twice
       slices[0].confirm = true;
     } else if (slices.size() > 1) {
-      JoinedContext ctx{cls.line_joined ? 0u : 1u, &cls.patterns, &rules_, &fs, &slices, 0};
+      JoinedContext ctx{this, cls.line_joined ? 0u : 1u, &cls.patterns, &cls.fenced, &rules_, &fs, &slices, 0,
+                        state, exclusions, path};
       if (hs_scan(cls.joined_db, b.joined.data(), static_cast<unsigned>(b.joined.size()), 0, state->scratch_,
                   OnJoinedMatch, &ctx) != HS_SUCCESS) {
         return false;

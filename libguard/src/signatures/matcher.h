@@ -72,7 +72,8 @@ class ScanState {
     uint32_t field_index;
     uint32_t begin, end;
     uint64_t groups;
-    bool confirm;  // the joined scan saw an applicable rule's match end in it: scan it alone
+    bool confirm;  // scan it alone: it holds the separator byte, or the joined scan saw an applicable rule's
+                   // match of a pattern that is not fenced end in it
   };
   // The slices of one database class (Matcher::DbClass), joined.
   struct Bucket {
@@ -146,6 +147,9 @@ class Matcher {
     hs_database_t* joined_db = nullptr;
     std::vector<PatternRef> patterns;  // expression id -> rule and group
     std::vector<char> rewritten;       // by expression id: its joined form differs from the pattern
+    std::vector<char> fenced;          // by expression id: its joined form cannot match the separator byte
+                                       // except through a rewritten anchor, so a match in the joined
+                                       // buffer lies in one slice and needs no confirming scan
     // The patterns whose joined form differs, as written (SINGLEMATCH): for a value that holds the separator
     // byte itself, where the rewritten anchors would also hold; the joined database's are then ignored.
     hs_database_t* anchored_db = nullptr;
@@ -171,6 +175,8 @@ class Matcher {
                            void* ctx);
 
   Matcher() = default;
+  bool Record(uint32_t rule, uint32_t fi, const request::Field& f, std::vector<Match>* matches,
+              const Exclusions* exclusions, std::string_view path) const;
   bool PrepareScratch(ScanState* state) const;
   // Adds the field's distinct values for the (not named_only) groups in `groups` to its class's bucket,
   // scanning them at once when the field is large, and scans named_only groups' values at once. False on a
@@ -179,6 +185,11 @@ class Matcher {
                       const Exclusions* exclusions, std::string_view path) const;
   // Scans one slice alone with its class's databases (see DbClass), recording matches of its groups.
   bool ScanClassAlone(const DbClass& cls, std::string_view value, uint64_t groups, uint32_t fi,
+                      const request::Field& f, ScanState* state, const Exclusions* exclusions,
+                      std::string_view path) const;
+  // Scans one slice alone with each rule's own database (rule_dbs_) in turn, for the rules of its class and
+  // groups not yet decided on this or an earlier field; each scan stops at its rule's first match.
+  bool ScanRuleByRule(const DbClass& cls, std::string_view value, uint64_t groups, uint32_t fi,
                       const request::Field& f, ScanState* state, const Exclusions* exclusions,
                       std::string_view path) const;
   // Scans one slice alone with the database given, recording matches of the slice's groups.

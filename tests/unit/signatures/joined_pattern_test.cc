@@ -1,6 +1,8 @@
 // JoinedPattern: anchors rewritten for the joined scan only where that keeps every match of a slice alone.
 #include <catch2/catch.hpp>
 
+#include <hs/hs.h>
+
 #include <string>
 
 #include "signatures/joined_pattern.h"
@@ -12,6 +14,14 @@ namespace {
 std::string J(std::string_view p) {
   std::string out;
   return JoinedPattern(p, &out) ? out : "<refused>";
+}
+
+// Whether the joined form is fenced: it cannot match the separator byte except through a rewritten anchor.
+bool Fenced(std::string_view p) {
+  std::string out;
+  bool fenced = false;
+  REQUIRE(JoinedPattern(p, &out, &fenced));
+  return fenced;
 }
 }  // namespace
 
@@ -25,10 +35,44 @@ TEST_CASE("anchors that start or end their alternative also hold at the separato
 }
 
 TEST_CASE("escaped anchors and anchors inside classes are left alone") {
-  CHECK(J("\\$\\{[^}\\n]{0,30}\\}") == "\\$\\{[^}\\n]{0,30}\\}");
+  CHECK(J("\\$\\{[^}\\n]{0,30}\\}") == "\\$\\{[^}\\n\\x01]{0,30}\\}");
   CHECK(J("[$^]x[]^]") == "[$^]x[]^]");
   CHECK(J("[[:alpha:]^]+$") == "[[:alpha:]^]+(?:$|\\x01)");
   CHECK(J("no anchors") == "no anchors");
+}
+
+// Fenced: every token that could match the separator byte is rewritten not to, so that a match in the joined
+// buffer never spans two slices and needs no confirming scan of the slice alone.
+TEST_CASE("dots, negated classes and negated shorthands are fenced off the separator") {
+  CHECK(J("a.*b") == "a[^\\x01]*b");
+  CHECK(J("<[^>]*>") == "<[^>\\x01]*>");
+  CHECK(J("[^]x]+") == "[^]x\\x01]+");  // a leading ] stays a literal
+  CHECK(J("[^[:alpha:]]") == "[^[:alpha:]\\x01]");
+  CHECK(J("\\W\\S+\\D\\H\\N") == "[^\\w\\x01][^\\s\\x01]+[^\\d\\x01][^\\h\\x01][^\\n\\x01]");
+  CHECK(J("[.]\\.") == "[.]\\.");  // a dot in a class, or escaped, is a dot
+  for (std::string_view p : {"a.*b", "<[^>]*>", "[^]x]+", "[^[:alpha:]]", "\\W\\S+\\D\\H\\N"}) {
+    INFO(p);
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* err = nullptr;
+    CHECK(hs_compile(J(p).c_str(), HS_FLAG_DOTALL | HS_FLAG_MULTILINE, HS_MODE_BLOCK, nullptr, &db, &err) ==
+          HS_SUCCESS);  // the fenced forms are valid Hyperscan
+    hs_free_database(db);
+    hs_free_compile_error(err);
+  }
+  for (std::string_view p : {"a.*b", "<[^>]*>", "\\W+", "[a-z0-9_]+", "[\\s\\d\\w]", "\\x02-\\x7f",
+                             "[\\x02-\\x7f]", "[\\t\\n\\r]", "\\bx\\B", "^a$", "[[:alpha:]]+"}) {
+    INFO(p);
+    CHECK(Fenced(p));
+  }
+}
+
+TEST_CASE("a pattern that may match the separator itself is not fenced") {
+  for (std::string_view p : std::initializer_list<std::string_view>{"\\x01", "[\\x00-\\x1f]", "[\\x01]", "[\\W_]", "[\\S]", "[[:cntrl:]]",
+                             "[[:^alpha:]]", "\\x{1}", "\\cA", "\\001", "[\\0-\\x20]", "\\C",
+                             "\\p{Cc}", std::string_view("a\x01" "b", 3)}) {
+    INFO(p);
+    CHECK_FALSE(Fenced(p));
+  }
 }
 
 TEST_CASE("anchors with something before ^ or after $ in the match are refused") {
