@@ -155,3 +155,35 @@ TEST_CASE("lookup and expression rules rewritten for cost: payload forms still c
     CHECK(!Has(ids, 8504));
   }
 }
+
+// Rewritten for the cost of the joined scan, where a value-start anchor holds at every separator byte: an
+// unbounded whitespace run right after it woke an engine at every field. 7501's `*)(` and 3002's backtick
+// substitution at the start of a value now allow up to 32 leading whitespace characters; after `=;&|(` any
+// number. What they caught before within those bounds is still caught.
+TEST_CASE("value-start LDAP and backtick rules rewritten for cost: payload forms still caught") {
+  const std::vector<std::pair<uint32_t, std::string>> cases = {
+      {7501, "*)(description=x"},
+      {7501, "   *)(description=x"},
+      {7501, "\t*) (description=x"},
+      {7501, std::string(32, ' ') + "*)(x"},
+      {7501, "a\n*)(x"},  // at the start of a line
+      {3002, "`id`"},
+      {3002, "` cat /etc/passwd`"},
+      {3002, "  `whoami`"},
+      {3002, std::string(32, ' ') + "`id`"},
+      {3002, "x=`uname -a`"},
+      {3002, "a;   `id`"},
+      {3002, "(`\"whoami`)"},
+      {3002, "x\n`id`"},
+  };
+  for (const auto& [id, v] : cases) {
+    INFO(id << " " << v);
+    CHECK(Has(Matching(v), id));
+  }
+  for (const char* v : {"(char *)(buf)", "run `ls` to list", "see (note*)(a)"}) {  // not at the value start
+    INFO(v);
+    const auto ids = Matching(v);
+    CHECK(!Has(ids, 7501));
+    CHECK(!Has(ids, 3002));
+  }
+}
