@@ -1,6 +1,7 @@
 #include "protocol/checks.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
@@ -84,17 +85,15 @@ bool HasControl(std::string_view s) {
   return HasControlBytewise(s.substr(i));
 }
 
-// RFC 9110 token characters, which header names consist of.
-bool IsTokenChar(unsigned char c) {
-  if (absl::ascii_isalnum(c)) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-    case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
+// RFC 9110 token characters, which header names consist of: a table, as every header name is checked.
+constexpr auto kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
+  return t;
+}();
+bool IsTokenChar(unsigned char c) { return kTokenChars[c]; }
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
