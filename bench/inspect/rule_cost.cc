@@ -3,9 +3,12 @@
 //
 //     build/bench/bench_rule_cost '${${::-' [bytes]
 //     build/bench/bench_rule_cost @benign-values.txt [bytes] --patterns
+//     build/bench/bench_rule_cost '${T(#{%{' 262144 --alone
 //
 // UNIT '@FILE' reads the unit from FILE. --patterns leaves out one pattern at a time instead of one rule.
 // --rules FILE measures that rules file instead of the core rules (to try a rewrite without rebuilding).
+// --alone measures each rule's (with --patterns, each pattern's) own database instead, each scan stopping at the rule's first match: what the
+// matcher does for values of 4 KiB or more (matcher.cc, kJoinMaxBytes), where the sum is what counts.
 //
 // The leave-one-out figure is what matters: patterns share engines inside one database, so a rule's cost
 // alone says little. Linear-time matching is guaranteed by Hyperscan; this finds the rules behind a high
@@ -34,7 +37,7 @@ struct Item {
   size_t pattern;
 };
 
-double NsPerByte(const std::vector<Item>& items, const std::string& body) {
+double NsPerByte(const std::vector<Item>& items, const std::string& body, bool stop_at_match = false) {
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
   for (const Item& it : items) {
@@ -56,7 +59,8 @@ double NsPerByte(const std::vector<Item>& items, const std::string& body) {
   for (int round = 0; round < 3; ++round) {
     auto t0 = std::chrono::steady_clock::now();
     hs_scan(db, body.data(), static_cast<unsigned>(body.size()), 0, scratch,
-            [](unsigned, unsigned long long, unsigned long long, unsigned, void*) { return 0; }, nullptr);
+            [](unsigned, unsigned long long, unsigned long long, unsigned, void* stop) { return *static_cast<bool*>(stop) ? 1 : 0; },
+            &stop_at_match);
     best = std::min(best, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
   }
   hs_free_scratch(scratch);
@@ -80,6 +84,7 @@ bool ReadFile(const std::string& path, std::string* out) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const bool by_pattern = std::erase(args, std::string("--patterns")) > 0;
+  const bool alone = std::erase(args, std::string("--alone")) > 0;
   std::string rules_json(guard::signatures::CoreRulesJson());
   if (auto r = std::find(args.begin(), args.end(), "--rules"); r != args.end() && r + 1 != args.end()) {
     if (!ReadFile(*(r + 1), &rules_json)) return 2;
@@ -106,6 +111,24 @@ int main(int argc, char** argv) {
     const bool named_only = std::all_of(r.targets.begin(), r.targets.end(), [](const auto& t) { return !t.name.empty(); });
     if (r.paranoia != 1 || named_only) continue;
     for (size_t p = 0; p < r.patterns.size(); ++p) items.push_back({&r, p});
+  }
+  if (alone) {  // each rule's own database, stopping at its first match
+    std::vector<std::pair<double, std::string>> costs;
+    double sum = 0;
+    for (size_t i = 0; i < items.size();) {
+      size_t end = i + 1;
+      while (!by_pattern && end < items.size() && items[end].rule == items[i].rule) ++end;
+      const double ns = NsPerByte(std::vector<Item>(items.begin() + static_cast<long>(i), items.begin() + static_cast<long>(end)), body, true);
+      std::string name = std::to_string(items[i].rule->id);
+      if (by_pattern) name.append("/").append(std::to_string(items[i].pattern));
+      costs.push_back({ns, name});
+      sum += ns;
+      i = end;
+    }
+    std::sort(costs.rbegin(), costs.rend());
+    std::printf("%zu bytes, each rule alone, stopping at its first match: %.2f ns/byte in all\n", body.size(), sum);
+    for (size_t i = 0; i < costs.size() && i < 12; ++i) std::printf("%12s %9.2f\n", costs[i].second.c_str(), costs[i].first);
+    return 0;
   }
   const double all = NsPerByte(items, body);
   const std::string shown = unit.size() > 40 ? unit.substr(0, 40) + "..." : unit;

