@@ -9,7 +9,7 @@ set -eu
 SECONDS_PER_TARGET=${1:-60}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build-fuzz}
-TARGETS=${TARGETS:-"parse transforms"}
+TARGETS=${TARGETS:-"parse transforms joined_pattern"}
 # Everything aborts on the first finding; only pointer-overflow is recoverable, so that ubsan.supp can
 # silence the one known RapidJSON finding (halt_on_error still stops on any other).
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize-recover=pointer-overflow -fno-omit-frame-pointer"

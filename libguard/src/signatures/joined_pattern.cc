@@ -45,15 +45,21 @@ int ClassItem(std::string_view p, size_t* i, bool* has_sep) {
           *has_sep = true;
           return -1;
         }
-        for (size_t k = *i + 1; k < close; ++k) v = hex(p[k]) < 0 ? 256 : v * 16 + hex(p[k]);
+        for (size_t k = *i + 1; k < close; ++k) {  // any value past 0xff (or not hex) is simply not \x01
+          v = hex(p[k]) < 0 || v > 0xffff ? 0x10000 : v * 16 + hex(p[k]);
+        }
         *i = close + 1;
       } else {
         for (int k = 0; k < 2 && *i < p.size() && hex(p[*i]) >= 0; ++k) v = v * 16 + hex(p[(*i)++]);
       }
       return v;
     }
+    case 'c':  // \cX: a control character, X included
+      if (*i < p.size()) ++*i;
+      *has_sep = true;
+      return -1;
     default:
-      if ((e >= '0' && e <= '9') || e == 'c' || e == 'o' || e == 'p' || e == 'P' || e == 'v' || e == 'N' ||
+      if ((e >= '0' && e <= '9') || e == 'o' || e == 'p' || e == 'P' || e == 'v' || e == 'N' ||
           (e >= 'A' && e <= 'Z')) {
         *has_sep = true;  // octal, control, property and negated shorthands: may hold \x01 (judged broadly)
         return -1;
@@ -70,6 +76,7 @@ bool ClassHoldsSeparator(std::string_view p, size_t begin, size_t end) {
   while (i < end && !has_sep) {
     if (p[i] == '[' && i + 1 < end && p[i + 1] == ':') {  // [:alpha:]; [:cntrl:] and negated ones may hold it
       const size_t close = p.find(":]", i + 2);
+      if (close == std::string_view::npos || close >= end) return true;  // not a class name after all: judged broadly
       const std::string_view name = p.substr(i + 2, close - i - 2);
       if (name == "cntrl" || name.starts_with('^')) has_sep = true;
       i = close + 2;
@@ -134,7 +141,7 @@ bool JoinedPattern(std::string_view p, std::string* out, bool* fenced) {
       if (j < p.size() && p[j] == ']') ++j;  // a leading ] is a literal
       while (j < p.size() && p[j] != ']') {
         if (p[j] == '\\') {
-          j += 2;
+          j += j + 1 < p.size() && p[j + 1] == 'c' ? 3 : 2;  // \cX takes the X, even a ]
         } else if (p[j] == '[' && j + 1 < p.size() && p[j + 1] == ':') {  // [:alpha:]
           const size_t close = p.find(":]", j + 2);
           if (close == std::string_view::npos) return false;
@@ -144,8 +151,16 @@ bool JoinedPattern(std::string_view p, std::string* out, bool* fenced) {
         }
       }
       if (j >= p.size()) return false;
-      if (p[i + 1] == '^') {  // a negated class: the separator joins what it excludes
-        out->append(p.substr(i, j - i)).append("\\x01]");
+      if (p[i + 1] == '^') {
+        // A negated class: the separator joins what it excludes, first, so that it can neither end a range
+        // (`[^a-]`) nor start one. A leading `]` or `-`, literal there, is escaped to stay literal after it.
+        out->append("[^\\x01");
+        size_t k = i + 2;
+        if (k < j && (p[k] == ']' || p[k] == '-')) {
+          out->push_back('\\');
+          out->push_back(p[k++]);
+        }
+        out->append(p.substr(k, j + 1 - k));
       } else {
         if (ClassHoldsSeparator(p, i, j)) fence = false;
         out->append(p.substr(i, j + 1 - i));

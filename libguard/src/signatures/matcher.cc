@@ -1,6 +1,7 @@
 #include "signatures/matcher.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -33,6 +34,20 @@ constexpr size_t kJoinMaxBytes = 4096;
 // The rule-by-rule loop skips rules already decided on an earlier field, so it does not tell a field clean:
 // only fields too short for it may be memoised (Scan).
 static_assert(CleanMemo::kMaxKeyBytes < kJoinMaxBytes);
+
+// Whether the pattern can match an empty string (`^$`, `^\s*$`): joined, it would match a lone separator
+// byte, which is in no slice, so its matches are confirmed rather than recorded. Unsure means yes.
+bool MayMatchEmpty(const std::string& pattern, unsigned flags) {
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_expression_info(pattern.c_str(), flags, &info, &err) != HS_SUCCESS) {
+    hs_free_compile_error(err);
+    return true;
+  }
+  const bool empty = info->min_width == 0;
+  std::free(info);  // allocated with Hyperscan's misc allocator, malloc by default
+  return empty;
+}
 
 unsigned HsFlags(const Rule& r, bool single_match) {
   // MULTILINE: ^ and $ hold at line breaks, which is what lets a scan of slices joined by '\n' see every
@@ -305,7 +320,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
         bool fenced = false;
         if (!JoinedPattern(p, &joined.exprs.back(), &fenced)) c.line_joined = true;
         c.rewritten.push_back(joined.exprs.back() != p);
-        c.fenced.push_back(fenced);
+        c.fenced.push_back(fenced && !MayMatchEmpty(p, HsFlags(r, false)));
         joined.flags.push_back(HsFlags(r, false));
         joined.expr_rule.push_back(ri);
         c.patterns.push_back({ri, m->rule_group_[ri]});

@@ -35,7 +35,7 @@ TEST_CASE("anchors that start or end their alternative also hold at the separato
 }
 
 TEST_CASE("escaped anchors and anchors inside classes are left alone") {
-  CHECK(J("\\$\\{[^}\\n]{0,30}\\}") == "\\$\\{[^}\\n\\x01]{0,30}\\}");
+  CHECK(J("\\$\\{[^}\\n]{0,30}\\}") == "\\$\\{[^\\x01}\\n]{0,30}\\}");
   CHECK(J("[$^]x[]^]") == "[$^]x[]^]");
   CHECK(J("[[:alpha:]^]+$") == "[[:alpha:]^]+(?:$|\\x01)");
   CHECK(J("no anchors") == "no anchors");
@@ -45,12 +45,16 @@ TEST_CASE("escaped anchors and anchors inside classes are left alone") {
 // buffer never spans two slices and needs no confirming scan of the slice alone.
 TEST_CASE("dots, negated classes and negated shorthands are fenced off the separator") {
   CHECK(J("a.*b") == "a[^\\x01]*b");
-  CHECK(J("<[^>]*>") == "<[^>\\x01]*>");
-  CHECK(J("[^]x]+") == "[^]x\\x01]+");  // a leading ] stays a literal
-  CHECK(J("[^[:alpha:]]") == "[^[:alpha:]\\x01]");
+  CHECK(J("<[^>]*>") == "<[^\\x01>]*>");
+  CHECK(J("[^]x]+") == "[^\\x01\\]x]+");  // a leading ] stays a literal
+  CHECK(J("[^-x]") == "[^\\x01\\-x]");    // so does a leading -
+  CHECK(J("[^x-]") == "[^\\x01x-]");        // and a trailing one: the separator cannot end a range
+  CHECK(J("[^[:alpha:]]") == "[^\\x01[:alpha:]]");
   CHECK(J("\\W\\S+\\D\\H\\N") == "[^\\w\\x01][^\\s\\x01]+[^\\d\\x01][^\\h\\x01][^\\n\\x01]");
   CHECK(J("[.]\\.") == "[.]\\.");  // a dot in a class, or escaped, is a dot
-  for (std::string_view p : {"a.*b", "<[^>]*>", "[^]x]+", "[^[:alpha:]]", "\\W\\S+\\D\\H\\N"}) {
+  CHECK(J("\\c\\W") == "\\c\\W");  // \cX takes the next character, whatever it is
+  CHECK(J("[\\c]]") == "[\\c]]");
+  for (std::string_view p : {"a.*b", "<[^>]*>", "[^]x]+", "[^-x]", "[^x-]", "[^]-x]", "[^[:alpha:]]", "\\W\\S+\\D\\H\\N", "\\c\\W", "[^\\c]]"}) {
     INFO(p);
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;

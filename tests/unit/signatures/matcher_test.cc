@@ -277,6 +277,30 @@ TEST_CASE("a value holding the join separator byte: rewritten anchors do not hol
   }
 }
 
+// A pattern that can match an empty string, once joined, matches a lone separator byte (the one after the
+// last slice, or one before a line break): such a match is in no slice, and must not be recorded as one.
+TEST_CASE("a custom pattern that can match an empty string does not match every joined field") {
+  auto set = ParseRules(R"({"version":"t","rules":[
+    {"id":1,"category":"custom","severity":5,"paranoia":1,"targets":["args"],"patterns":["^\\s*$"],"message":"a"},
+    {"id":2,"category":"custom","severity":5,"paranoia":1,"targets":["args"],"patterns":["x"],"message":"b"}
+  ]})");
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, {});
+  REQUIRE(m.ok());
+  ScanState st;
+  FieldList fl;
+  fl.Add(Target::kArg, "a", "abc");
+  fl.Add(Target::kArg, "b", "\nabc");
+  fl.Add(Target::kArg, "c", "def");
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st).empty());
+  fl.Clear();
+  fl.Add(Target::kArg, "a", "abc");
+  fl.Add(Target::kArg, "b", "x");
+  REQUIRE((*m)->Scan(fl, &st));
+  CHECK(Ids(**m, st) == std::vector<uint32_t>{2});
+}
+
 // Per-rule databases are compiled only when bodies may exceed 64 KiB; without them a longer value is scanned
 // with its class's database, with the same matches.
 TEST_CASE("very large values without per-rule databases: same matches") {
