@@ -88,27 +88,26 @@ struct Matcher::JoinedContext {
   std::string_view path;
 };
 
-// Records that `rule` matched field `fi`: once per rule, on the first field in request order.
-// Returns whether the rule was already decided on this or an earlier field.
-bool Matcher::Record(uint32_t rule, uint32_t fi, const request::Field& f, std::vector<Match>* matches,
+// Records that `rule` matched field `fi`, unless an exclusion removes it: once per rule, on the first field
+// in request order.
+void Matcher::Record(uint32_t rule, uint32_t fi, const request::Field& f, std::vector<Match>* matches,
                      const Exclusions* exclusions, std::string_view path) const {
   // A rule scores once per request, reported on the first field (in request order) it matched: buckets
   // are scanned class by class, so a later field may have been recorded first.
   Match* seen = nullptr;
   for (Match& m : *matches) {
     if (m.rule_index == rule) {
-      if (m.field_index <= fi) return true;
+      if (m.field_index <= fi) return;
       seen = &m;
       break;
     }
   }
-  if (exclusions && exclusions->Excludes(rules_[rule].id, &f, path)) return false;
+  if (exclusions && exclusions->Excludes(rules_[rule].id, &f, path)) return;
   if (seen) {
     seen->field_index = fi;
   } else {
     matches->push_back({rule, fi});
   }
-  return false;
 }
 
 int Matcher::OnAloneMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx_ptr) {
@@ -423,10 +422,11 @@ Matcher::Readers Matcher::ReadersOf(const request::Field& f) const {
 bool Matcher::ScanClassAlone(const DbClass& cls, std::string_view value, uint64_t groups, uint32_t fi,
                              const request::Field& f, ScanState* state, const Exclusions* exclusions,
                              std::string_view path) const {
-  // A separator byte in the value would let the rewritten anchors hold inside it: those patterns are then
-  // left to the anchored database, which has them as written.
+  // A separator byte in the value would let the rewritten anchors hold inside it, and stop the fenced
+  // patterns: the value is then scanned as written, rule by rule (which skips rules already decided on an
+  // earlier field, so it does not prove the field clean for the memo), or without per-rule databases by
+  // the anchored database for the rewritten patterns.
   if (!rule_dbs_.empty() && std::memchr(value.data(), kJoinSeparatorByte, value.size())) {
-    // Rule by rule skips rules already decided on an earlier field: it does not prove the field clean.
     state->field_flags_[fi] = ScanState::kNone;
     return ScanRuleByRule(cls, value, groups, fi, f, state, exclusions, path);
   }

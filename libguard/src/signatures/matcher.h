@@ -175,7 +175,8 @@ class Matcher {
                            void* ctx);
 
   Matcher() = default;
-  bool Record(uint32_t rule, uint32_t fi, const request::Field& f, std::vector<Match>* matches,
+  // Records that `rule` matched field `fi` (see Scan for the once-per-rule, first-field contract).
+  void Record(uint32_t rule, uint32_t fi, const request::Field& f, std::vector<Match>* matches,
               const Exclusions* exclusions, std::string_view path) const;
   bool PrepareScratch(ScanState* state) const;
   // Adds the field's distinct values for the (not named_only) groups in `groups` to its class's bucket,

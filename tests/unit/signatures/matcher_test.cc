@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,24 @@ RuleSet Rules() {
   ]})");
   REQUIRE(set.ok());
   return *set;
+}
+
+// The matcher of a rule set given as JSON.
+std::unique_ptr<Matcher> Compiled(std::string_view rules_json, const CompileOptions& opts = {}) {
+  auto set = ParseRules(rules_json);
+  REQUIRE(set.ok());
+  auto m = Matcher::Compile(*set, opts);
+  REQUIRE(m.ok());
+  return std::move(*m);
+}
+
+// The ids of the rules a scan of these fields matched.
+std::vector<uint32_t> ScanIds(const Matcher& m, const FieldList& fl, ScanState* st) {
+  REQUIRE(m.Scan(fl, st));
+  std::vector<uint32_t> ids;
+  for (const Match& x : st->matches()) ids.push_back(m.rules()[x.rule_index].id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 std::vector<uint32_t> Ids(const Matcher& m, const ScanState& st) {
@@ -280,25 +299,17 @@ TEST_CASE("a value holding the join separator byte: rewritten anchors do not hol
 // A pattern that can match an empty string, once joined, matches a lone separator byte (the one after the
 // last slice, or one before a line break): such a match is in no slice, and must not be recorded as one.
 TEST_CASE("a custom pattern that can match an empty string does not match every joined field") {
-  auto set = ParseRules(R"({"version":"t","rules":[
+  const auto m = Compiled(R"({"version":"t","rules":[
     {"id":1,"category":"custom","severity":5,"paranoia":1,"targets":["args"],"patterns":["^\\s*$"],"message":"a"},
     {"id":2,"category":"custom","severity":5,"paranoia":1,"targets":["args"],"patterns":["x"],"message":"b"}
   ]})");
-  REQUIRE(set.ok());
-  auto m = Matcher::Compile(*set, {});
-  REQUIRE(m.ok());
   ScanState st;
-  FieldList fl;
-  fl.Add(Target::kArg, "a", "abc");
-  fl.Add(Target::kArg, "b", "\nabc");
-  fl.Add(Target::kArg, "c", "def");
-  REQUIRE((*m)->Scan(fl, &st));
-  CHECK(Ids(**m, st).empty());
-  fl.Clear();
-  fl.Add(Target::kArg, "a", "abc");
-  fl.Add(Target::kArg, "b", "x");
-  REQUIRE((*m)->Scan(fl, &st));
-  CHECK(Ids(**m, st) == std::vector<uint32_t>{2});
+  FieldList plain;
+  for (const char* v : {"abc", "\nabc", "def"}) plain.Add(Target::kArg, "a", v);
+  CHECK(ScanIds(*m, plain, &st).empty());
+  FieldList one_match;
+  for (const char* v : {"abc", "x"}) one_match.Add(Target::kArg, "a", v);
+  CHECK(ScanIds(*m, one_match, &st) == std::vector<uint32_t>{2});
 }
 
 // Per-rule databases are compiled only when bodies may exceed 64 KiB; without them a longer value is scanned
