@@ -7,6 +7,9 @@
 //
 // UNIT '@FILE' reads the unit from FILE. --patterns leaves out one pattern at a time instead of one rule.
 // --rules FILE measures that rules file instead of the core rules (to try a rewrite without rebuilding).
+// --joined measures the patterns in the joined form of the matcher's class databases (anchors that also hold
+// at the separator byte, fenced off it, no SINGLEMATCH), as the joined scan of a request runs them; the input
+// is then best a joined scan buffer (fields separated by \x01).
 // --alone measures each rule's (with --patterns, each pattern's) own database instead, each scan stopping at the rule's first match: what the
 // matcher does for values of 4 KiB or more (matcher.cc, kJoinMaxBytes), where the sum is what counts.
 //
@@ -24,26 +27,34 @@
 #include <string>
 #include <vector>
 
+#include "signatures/joined_pattern.h"
 #include "signatures/rules.h"
 
 namespace {
 
 using guard::signatures::Rule;
 
-// ns/byte of the rules' patterns compiled as the matcher's alone database (SINGLEMATCH), best of 3.
 // One pattern of one rule.
 struct Item {
   const Rule* rule;
   size_t pattern;
 };
 
+bool g_joined = false;  // --joined: the joined form, without SINGLEMATCH
+
+// ns/byte of the rules' patterns compiled as the matcher's alone database (SINGLEMATCH) or, with --joined,
+// as its joined class database; best of 3.
 double NsPerByte(const std::vector<Item>& items, const std::string& body, bool stop_at_match = false) {
+  std::vector<std::string> written(items.size());
   std::vector<const char*> exprs;
   std::vector<unsigned> flags, ids;
   for (const Item& it : items) {
     const Rule* r = it.rule;
-    exprs.push_back(r->patterns[it.pattern].c_str());
-    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_MULTILINE | HS_FLAG_SINGLEMATCH | (r->case_sensitive ? 0 : HS_FLAG_CASELESS));
+    std::string& expr = written[ids.size()];
+    if (!g_joined || !guard::signatures::JoinedPattern(r->patterns[it.pattern], &expr)) expr = r->patterns[it.pattern];
+    exprs.push_back(expr.c_str());
+    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_MULTILINE | (g_joined ? 0 : HS_FLAG_SINGLEMATCH) |
+                    (r->case_sensitive ? 0 : HS_FLAG_CASELESS));
     ids.push_back(static_cast<unsigned>(ids.size()));
   }
   hs_database_t* db = nullptr;
@@ -85,6 +96,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const bool by_pattern = std::erase(args, std::string("--patterns")) > 0;
   const bool alone = std::erase(args, std::string("--alone")) > 0;
+  g_joined = std::erase(args, std::string("--joined")) > 0;
   std::string rules_json(guard::signatures::CoreRulesJson());
   if (auto r = std::find(args.begin(), args.end(), "--rules"); r != args.end() && r + 1 != args.end()) {
     if (!ReadFile(*(r + 1), &rules_json)) return 2;
@@ -92,7 +104,7 @@ int main(int argc, char** argv) {
   }
   if (args.empty()) {
     std::fprintf(stderr,
-                 "usage: %s UNIT|@FILE [BYTES] [--patterns] [--rules FILE]  (UNIT repeated to BYTES, default 262144)\n",
+                 "usage: %s UNIT|@FILE [BYTES] [--patterns] [--alone] [--joined] [--rules FILE]  (UNIT repeated to BYTES, default 262144)\n",
                  argv[0]);
     return 2;
   }
