@@ -193,3 +193,15 @@ TEST_CASE("value-start LDAP and backtick rules rewritten for cost: payload forms
   CheckCaught(cases);
   CheckNotMatched({"(char *)(buf)", "run `ls` to list", "see (note*)(a)"}, {7501, 3002});  // not at the value start
 }
+
+// 3005 reads values after cmdLine, which deletes quotes and the space before a '/': `c'a't /e'tc'/passwd`
+// becomes `cat/etc/passwd`. Its pattern required whitespace between the command and the path, so after
+// that transform it could not match at all; it now allows none.
+TEST_CASE("3005: a command and a system path, however quoted or spaced") {
+  CheckCaught({{3005, "c'a't /e'tc'/pa'ss'wd"},
+               {3005, ";c\"a\"t /etc/pass\"wd\""},
+               {3005, "cat /etc/passwd"},
+               {3005, "x|head\t/etc/hosts"},
+               {3005, "`tail /var/log/x`"}});
+  CheckNotMatched({"concat/etc/x", "the cat /sat", "category /etc"}, {3005});
+}
