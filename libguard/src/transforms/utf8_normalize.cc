@@ -5,6 +5,9 @@
 //   becomes that byte; other overlong values are re-encoded in their shortest form.
 // - Full-width ASCII U+FF01..FF5E (＜ｓｃｒｉｐｔ＞) and the ideographic space U+3000: NFKC folds them to
 //   ASCII and many backends normalise before use.
+// - Look-alikes of the path characters, which "best fit" code-page mappings (Windows, IIS) and some
+//   normalisers turn into them: ∕ U+2215, ⁄ U+2044, ⧸ U+29F8 → '/'; ∖ U+2216, ⧹ U+29F9, ﹨ U+FE68 → '\';
+//   ․ U+2024, ﹒ U+FE52 → '.'; ‥ U+2025 → "..". (..%u2215..%u2215etc%u2215passwd is a traversal.)
 // Everything else, invalid bytes included, is copied unchanged. Output never exceeds input.
 #include "transforms/transform_impl.h"
 
@@ -39,6 +42,15 @@ size_t Utf8Normalize(std::string_view in, char* out) {
       out[n++] = static_cast<char>(cp - 0xFEE0);
     } else if (cp == 0x3000) {
       out[n++] = ' ';
+    } else if (cp == 0x2215 || cp == 0x2044 || cp == 0x29F8) {
+      out[n++] = '/';
+    } else if (cp == 0x2216 || cp == 0x29F9 || cp == 0xFE68) {
+      out[n++] = '\\';
+    } else if (cp == 0x2024 || cp == 0xFE52) {
+      out[n++] = '.';
+    } else if (cp == 0x2025) {
+      out[n++] = '.';
+      out[n++] = '.';
     } else if (shortest < seq) {
       n += EncodeUtf8(cp, out + n);  // overlong: shortest form (ASCII for the attacks that matter)
     } else {

@@ -82,6 +82,16 @@ TEST_CASE("utf8Normalize: overlong forms and full-width ASCII") {
   REQUIRE(T(Transform::kUtf8Normalize, "a\xe3\x80\x80" "b") == "a b");
 }
 
+// Look-alikes of '/', '\\' and '.' that best-fit mappings turn into them: a traversal spelled with them is one.
+TEST_CASE("utf8Normalize: slash, backslash and dot look-alikes") {
+  CHECK(T(Transform::kUtf8Normalize, "..\xe2\x88\x95..\xe2\x88\x95" "etc") == "../../etc");  // U+2215
+  CHECK(T(Transform::kUtf8Normalize, "..\xe2\x88\x96win.ini") == "..\\win.ini");            // U+2216
+  CHECK(T(Transform::kUtf8Normalize, "1\xe2\x81\x84" "2") == "1/2");                       // U+2044
+  CHECK(T(Transform::kUtf8Normalize, "\xe2\xa7\xb8\xe2\xa7\xb9\xef\xb9\xa8") == "/\\\\");         // U+29F8 29F9 FE68
+  CHECK(T(Transform::kUtf8Normalize, "\xe2\x80\xa4\xef\xb9\x92\xe2\x80\xa5/") == "..../");  // U+2024 FE52 2025
+  CHECK(T(Transform::kUtf8Normalize, "\xe2\x88\x94") == "\xe2\x88\x94");                // U+2214, a neighbour: kept
+}
+
 TEST_CASE("lowercase, removeNulls") {
   REQUIRE(T(Transform::kLowercase, "SeLeCT \xc3\x89") == "select \xc3\x89");
   REQUIRE(T(Transform::kRemoveNulls, std::string("a\0b\0", 4)) == "ab");
