@@ -13,6 +13,12 @@
 // --alone measures each rule's (with --patterns, each pattern's) own database instead, each scan stopping at the rule's first match: what the
 // matcher does for values of 4 KiB or more (matcher.cc, kJoinMaxBytes), where the sum is what counts.
 //
+// --per-call N scans the unit itself N times, one Hyperscan call each, and gives ns per call: the fixed cost
+// of a call, which small fields pay once per request. --size gives each database's size in bytes instead of a
+// time: in the matcher the joined database is read cold (every request touches other memory between two
+// scans), and the bytes a request's scan pulls in cost more than the hot figures above show. --total
+// prints the figure for all the patterns and stops.
+//
 // The leave-one-out figure is what matters: patterns share engines inside one database, so a rule's cost
 // alone says little. Linear-time matching is guaranteed by Hyperscan; this finds the rules behind a high
 // constant (docs/benchmarks.md, "Linearity").
@@ -41,6 +47,8 @@ struct Item {
 };
 
 bool g_joined = false;  // --joined: the joined form, without SINGLEMATCH
+bool g_size = false;    // --size: the database's size in bytes instead of a time
+int g_calls = 0;        // --per-call N: the unit scanned N times by separate calls, cost per call
 
 // ns/byte of the rules' patterns compiled as the matcher's alone database (SINGLEMATCH) or, with --joined,
 // as its joined class database; best of 3.
@@ -64,19 +72,28 @@ double NsPerByte(const std::vector<Item>& items, const std::string& body, bool s
     std::fprintf(stderr, "compile: %s\n", err ? err->message : "?");
     std::exit(2);
   }
+  if (g_size) {
+    size_t bytes = 0;
+    hs_database_size(db, &bytes);
+    hs_free_database(db);
+    return static_cast<double>(bytes);
+  }
   hs_scratch_t* scratch = nullptr;
   hs_alloc_scratch(db, &scratch);
   double best = 1e300;
+  auto on_match = [](unsigned, unsigned long long, unsigned long long, unsigned, void* stop) {
+    return *static_cast<bool*>(stop) ? 1 : 0;
+  };
   for (int round = 0; round < 3; ++round) {
     auto t0 = std::chrono::steady_clock::now();
-    hs_scan(db, body.data(), static_cast<unsigned>(body.size()), 0, scratch,
-            [](unsigned, unsigned long long, unsigned long long, unsigned, void* stop) { return *static_cast<bool*>(stop) ? 1 : 0; },
-            &stop_at_match);
+    for (int call = 0; call < std::max(g_calls, 1); ++call) {
+      hs_scan(db, body.data(), static_cast<unsigned>(body.size()), 0, scratch, on_match, &stop_at_match);
+    }
     best = std::min(best, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
   }
   hs_free_scratch(scratch);
   hs_free_database(db);
-  return best / static_cast<double>(body.size());
+  return g_calls ? best / g_calls : best / static_cast<double>(body.size());
 }
 
 // The whole file, or an error on stderr and false.
@@ -97,6 +114,12 @@ int main(int argc, char** argv) {
   const bool by_pattern = std::erase(args, std::string("--patterns")) > 0;
   const bool alone = std::erase(args, std::string("--alone")) > 0;
   g_joined = std::erase(args, std::string("--joined")) > 0;
+  g_size = std::erase(args, std::string("--size")) > 0;
+  const bool total_only = std::erase(args, std::string("--total")) > 0;
+  if (auto c = std::find(args.begin(), args.end(), "--per-call"); c != args.end() && c + 1 != args.end()) {
+    g_calls = std::max(1, std::atoi((c + 1)->c_str()));
+    args.erase(c, c + 2);
+  }
   std::string rules_json(guard::signatures::CoreRulesJson());
   if (auto r = std::find(args.begin(), args.end(), "--rules"); r != args.end() && r + 1 != args.end()) {
     if (!ReadFile(*(r + 1), &rules_json)) return 2;
@@ -104,7 +127,8 @@ int main(int argc, char** argv) {
   }
   if (args.empty()) {
     std::fprintf(stderr,
-                 "usage: %s UNIT|@FILE [BYTES] [--patterns] [--alone] [--joined] [--rules FILE]  (UNIT repeated to BYTES, default 262144)\n",
+                 "usage: %s UNIT|@FILE [BYTES] [--patterns] [--alone] [--joined] [--per-call N] [--size] [--total] [--rules FILE]\n"
+                 "  (UNIT repeated to BYTES, default 262144)\n",
                  argv[0]);
     return 2;
   }
@@ -113,6 +137,7 @@ int main(int argc, char** argv) {
   const size_t size = args.size() > 1 ? std::strtoul(args[1].c_str(), nullptr, 10) : 262144;
   std::string body;
   while (body.size() < size) body += unit;
+  if (g_calls) body = unit;  // each call scans the unit once
   auto set = guard::signatures::ParseRules(rules_json);
   if (!set.ok()) {
     std::fprintf(stderr, "rules: %s\n", std::string(set.status().message()).c_str());
@@ -144,8 +169,10 @@ int main(int argc, char** argv) {
   }
   const double all = NsPerByte(items, body);
   const std::string shown = unit.size() > 40 ? unit.substr(0, 40) + "..." : unit;
-  std::printf("%zu patterns, %zu bytes of '%s': %.2f ns/byte\nwithout %-9s ns/byte\n", items.size(), body.size(),
-              shown.c_str(), all, by_pattern ? "pattern" : "rule");
+  const char* unit_name = g_size ? "bytes" : g_calls ? "ns/call" : "ns/byte";
+  std::printf("%zu patterns, %zu bytes of '%s': %.2f %s\nwithout %-9s %s\n", items.size(), body.size(), shown.c_str(), all,
+              unit_name, by_pattern ? "pattern" : "rule", unit_name);
+  if (total_only) return 0;
   std::vector<std::pair<double, std::string>> without;
   for (size_t i = 0; i < items.size();) {
     size_t end = i + 1;  // [i, end): one pattern, or every pattern of the rule
@@ -159,7 +186,7 @@ int main(int argc, char** argv) {
     i = end;
   }
   std::sort(without.begin(), without.end());
-  for (size_t i = 0; i < without.size() && i < 10; ++i) {
+  for (size_t i = 0; i < without.size() && i < 25; ++i) {
     std::printf("%12s %9.2f\n", without[i].second.c_str(), without[i].first);
   }
   return 0;

@@ -164,6 +164,7 @@ TEST_CASE("value-start LDAP and backtick rules rewritten for cost: payload forms
       {7501, "   *)(description=x"},
       {7501, "\t*) (description=x"},
       {7501, std::string(32, ' ') + "*)(x"},
+      {7501, std::string(100, ' ') + "*)(x"},
       {7501, "a\n*)(x"},  // at the start of a line
       {3002, "`id`"},
       {3002, "` cat /etc/passwd`"},
@@ -188,4 +189,37 @@ TEST_CASE("3005: a command and a system path, however quoted or spaced") {
                {3005, "x|head\t/etc/hosts"},
                {3005, "`tail /var/log/x`"}});
   CheckNotMatched({"concat/etc/x", "the cat /sat", "category /etc"}, {3005});
+}
+
+// The shell-command rules let quoting characters stand before the command name (`;"cat`, `$(\\id)`), not
+// word characters around them: `;x"ycat` runs no `cat`, and the \w* around the quotes made these four
+// patterns the largest part of the joined database (docs/benchmarks.md, "Inspect latency").
+TEST_CASE("3001/3002/3007: quoting before the command name is still caught") {
+  CheckCaught({{3001, ";\"cat /etc/passwd"},
+               {3001, "x;\\cat /etc/passwd"},
+               {3001, "a && ^whoami"},
+               {3001, "a | ''id"},
+               {3001, "$(''uname -a)"},
+               {3001, "x;cat\t/etc/passwd"},
+               {3001, "x;netstat -an"},
+               {3002, "$(\"whoami)"},
+               {3002, "$( \\id)"},
+               {3002, "x=`\"uname -a`"},
+               {3002, "  `''id`"}});
+  CheckNotMatched({"a; concatenate", "x; category -1", "tom & jerry", "a|b"}, {3001});
+  // 3007 reads the path, the query, cookies and custom headers, not body values.
+  CHECK(Has(Matches(Target::kArg, "q", "x`\"id`"), 3007));
+  CHECK(Has(Matches(Target::kArg, "q", "a\n\\whoami\n"), 3007));
+}
+
+// 9005's backup-file suffixes and `~` share one end-anchored pattern.
+TEST_CASE("9005: backup and editor files at the end of the path") {
+  for (const char* path : {"/index.php~", "/db.sql", "/site.tar.bak", "/app/config.php.swp", "/x.sqlite3"}) {
+    INFO(path);
+    CHECK(Has(Matches(Target::kPath, "", path), 9005));
+  }
+  for (const char* path : {"/~user/index.html", "/a~b", "/sql/reports", "/backup/list"}) {
+    INFO(path);
+    CHECK(!Has(Matches(Target::kPath, "", path), 9005));
+  }
 }
