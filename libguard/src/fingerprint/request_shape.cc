@@ -703,7 +703,12 @@ RequestFingerprint FingerprintRequest(const ShapeInput& in) {
   }
   fp.flagged = in.path_flagged ? 1 : 0;
   // Parameters are hashed one by one and the hashes sorted: the multiset of parameters, in any order.
-  Hash128 params[kMaxShapeParams];
+  // Plain words, not Hash128: its member initialisers would zero all 2 KiB on every request.
+  struct ParamHash {
+    uint64_t hi, lo;
+    bool operator<(const ParamHash& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }  // Hash128's order
+  };
+  ParamHash params[kMaxShapeParams];
   size_t n = std::min(in.params.size(), kMaxShapeParams);
   fp.cacheable = in.params.size() <= kMaxShapeParams;
   for (size_t i = 0; i < n; ++i) {
@@ -712,7 +717,8 @@ RequestFingerprint FingerprintRequest(const ShapeInput& in) {
     StableHasher ph;
     ph.Add(w.view());
     ph.AddU64(w.dropped);
-    params[i] = ph.Finish();
+    const Hash128 p = ph.Finish();
+    params[i] = {p.hi, p.lo};
     fp.flagged += in.params[i].flagged ? 1 : 0;
   }
   std::sort(params, params + n);
