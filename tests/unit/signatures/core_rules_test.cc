@@ -223,3 +223,16 @@ TEST_CASE("9005: backup and editor files at the end of the path") {
     CHECK(!Has(Matches(Target::kPath, "", path), 9005));
   }
 }
+
+// 4003 reads values after normalizePath, which turns every \ into / and collapses repeated slashes: its
+// pattern spells the separator as one /, and the Windows and doubled forms are caught through the transform.
+TEST_CASE("4003: sensitive files behind any slash form") {
+  CheckCaught({{4003, "../../etc/passwd"},
+               {4003, "..\\..\\windows\\win.ini"},
+               {4003, "/etc//passwd"},
+               {4003, "x=\\etc\\shadow"},
+               {4003, "/proc/self/environ"},
+               {4003, "C:\\Users\\me\\.ssh\\id_rsa"},
+               {4003, "/var//log/nginx/access.log"}});
+  CheckNotMatched({"etcetera/passwd", "/api/webconfig", "/proc/selfie", "hosts/etc"}, {4003});
+}
