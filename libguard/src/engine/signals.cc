@@ -33,7 +33,8 @@ struct SignalScratch {
   std::vector<uint8_t> flagged;  // per field index
 };
 
-SignalScratch& Scratch() {
+// Not inlined: see LocalState() in engine.cc (inlined, the field loop below called __tls_get_addr per field).
+[[gnu::noinline]] SignalScratch& Scratch() {
   thread_local SignalScratch s;
   return s;
 }
