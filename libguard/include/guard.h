@@ -145,7 +145,8 @@ typedef struct guard_verdict {
   char target[GUARD_TARGET_LEN];        /* where it matched, e.g. "args:id", "headers:user-agent", "body" */
   char incident_id[GUARD_INCIDENT_ID_LEN]; /* unique id for a non-allow verdict, "" otherwise */
   uint32_t flags;                       /* GUARD_VERDICT_* */
-  char fingerprint[GUARD_FINGERPRINT_LEN]; /* request-shape fingerprint (docs/fingerprint.md), "" if not computed */
+  char fingerprint[GUARD_FINGERPRINT_LEN]; /* request-shape fingerprint (docs/fingerprint.md), "" if not computed:
+                                            banned before parsing, or no rule matched and no ai section */
   guard_rate_limit rate;                /* the quota decision; action is GUARD_ACTION_RATE_LIMITED if refused */
 } guard_verdict;
 

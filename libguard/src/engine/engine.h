@@ -79,6 +79,9 @@ class Engine {
   bool BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verdict* v, int* listed) const;
   // After the signatures scored: request-shape fingerprint, verdict cache, behaviour profile and decisions.
   void SignalsAfterSignatures(const guard_request& req, int64_t now_ms, int listed, guard_verdict* v) const;
+  // The request-shape fingerprint into the verdict, then the verdict cache: a known attack's shape blocks
+  // (*cache_attack), a new one is stored. Called by SignalsAfterSignatures when the shape can matter.
+  void ShapeAndCache(const guard_request& req, int64_t now_ms, guard_verdict* v, bool* cache_attack) const;
   std::unique_ptr<SignalState> signals_;
   // ---- end of behaviour as a signal ----
   void CheckQuota(const guard_request& req, guard_verdict* verdict) const;

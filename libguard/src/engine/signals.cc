@@ -302,18 +302,11 @@ bool Engine::BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verd
   return true;
 }
 
-void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, int listed, guard_verdict* v) const {
+void Engine::ShapeAndCache(const guard_request& req, int64_t now_ms, guard_verdict* v, bool* cache_attack) const {
   const SignalState& s = *signals_;
-  const bool allowlisted = listed == 1;
-  if (listed == 2 && v->action == GUARD_ACTION_ALLOW) {
-    MarkBehaviourBlock(config_, "blocklist", GUARD_VERDICT_BANNED, v);  // monitor mode: MONITOR, reported
-    s.requests_banned.fetch_add(1, std::memory_order_relaxed);
-  }
   const request::FieldList& fields = CurrentFields();
   const auto& matches = CurrentScan().matches();
   const bool attack = v->score >= config_.anomaly_threshold;
-
-  // Request-shape fingerprint and verdict cache.
   const fingerprint::RequestFingerprint fp = FingerprintFields(View(req.method), fields, matches);
   {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -322,7 +315,6 @@ void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, in
       for (int i = 0; i < 16; ++i) v->fingerprint[p * 16 + i] = kHex[(parts[p] >> (60 - 4 * i)) & 0xf];
     v->fingerprint[32] = '\0';
   }
-  bool cache_attack = false;
   if (cache_ && fp.cacheable) {
     const bool flagged = fp.flagged > 0 || v->rule_count > 0;
     const cache::VerdictKey key{fp.hash, cache::RouteKey(View(req.route_id)), version_};
@@ -330,7 +322,7 @@ void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, in
     if (hit) {
       v->flags |= GUARD_VERDICT_CACHED;
       if (hit->kind == cache::VerdictKind::kMalicious) {
-        cache_attack = true;
+        *cache_attack = true;
         // A known attack's shape: block this variant even if its own matches score below the threshold.
         v->categories |= hit->categories;
         if (v->score < hit->score) v->score = hit->score;
@@ -360,6 +352,30 @@ void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, in
       s.sync->EnsureStarted();
       s.sync->QueueFetch(cache_.get(), key);
     }
+  }
+}
+
+void Engine::SignalsAfterSignatures(const guard_request& req, int64_t now_ms, int listed, guard_verdict* v) const {
+  const SignalState& s = *signals_;
+  const bool allowlisted = listed == 1;
+  if (listed == 2 && v->action == GUARD_ACTION_ALLOW) {
+    MarkBehaviourBlock(config_, "blocklist", GUARD_VERDICT_BANNED, v);  // monitor mode: MONITOR, reported
+    s.requests_banned.fetch_add(1, std::memory_order_relaxed);
+  }
+  const request::FieldList& fields = CurrentFields();
+  const auto& matches = CurrentScan().matches();
+  const bool attack = v->score >= config_.anomaly_threshold;
+
+  bool cache_attack = false;
+  // Request-shape fingerprint and verdict cache. The shape of a request no rule matched holds no flagged
+  // value's skeleton, so the cache can only know it as benign (every malicious entry holds one), and a
+  // benign entry changes a later verdict in one way alone: it spares that request an AI escalation. Without
+  // an ai section such a request skips both (verdict fingerprint ""): ~1 us, and benign shapes no longer
+  // churn the LRU that keeps the known attacks (docs/fingerprint.md, Wiring).
+  if (matches.empty() && !ai_) {
+    v->fingerprint[0] = '\0';
+  } else {
+    ShapeAndCache(req, now_ms, v, &cache_attack);
   }
   if (s.sync) s.sync->EnsureStarted();  // the blocklist must flow even without cache traffic
 

@@ -99,7 +99,39 @@ TEST_CASE("a cached malicious shape blocks a variant that scores below the thres
   CHECK(std::string(benign.fingerprint) != attack.fingerprint);
   const auto st = e->verdict_cache()->stats();
   CHECK(st.hits >= 1);
-  CHECK(st.inserts >= 2);  // the attack (malicious) and benign shapes
+  CHECK(st.inserts == 1);  // the attack; without an ai section no benign shape is stored
+}
+
+TEST_CASE("a request no rule matched skips the shape and the cache unless an ai section can use them") {
+  // Its shape can only be a benign one (a malicious entry always holds a flagged value's skeleton), and a
+  // benign entry matters only to spare a later request an AI escalation.
+  auto plain = Make("");
+  Req q;
+  q.query = "q=hello";
+  for (int i = 0; i < 2; ++i) {
+    guard_verdict v = Inspect(*plain, q);
+    CHECK(v.action == GUARD_ACTION_ALLOW);
+    CHECK(std::string(v.fingerprint).empty());
+    CHECK((v.flags & GUARD_VERDICT_CACHED) == 0);
+  }
+  auto st = plain->verdict_cache()->stats();
+  CHECK(st.hits + st.misses + st.inserts == 0);
+  q.query = "q=zzevil";  // matched (score 1, allowed): its shape is computed and looked up
+  guard_verdict low = Inspect(*plain, q);
+  CHECK(low.action == GUARD_ACTION_ALLOW);
+  CHECK(std::strlen(low.fingerprint) == 32);
+  st = plain->verdict_cache()->stats();
+  CHECK(st.misses == 1);
+
+  auto with_ai = Make(R"("ai":{"providers":[{"name":"p","kind":"openai","base_url":"http://127.0.0.1:9/v1","model":"m"}]})");
+  q.query = "q=hello";
+  guard_verdict first = Inspect(*with_ai, q);
+  CHECK(std::strlen(first.fingerprint) == 32);
+  CHECK((first.flags & GUARD_VERDICT_CACHED) == 0);
+  guard_verdict again = Inspect(*with_ai, q);
+  CHECK(std::string(again.fingerprint) == first.fingerprint);
+  CHECK((again.flags & GUARD_VERDICT_CACHED) != 0);  // a known benign shape: not escalated
+  CHECK(with_ai->verdict_cache()->stats().inserts >= 1);
 }
 
 TEST_CASE("the cache can be turned off, the version follows the config") {
@@ -289,10 +321,11 @@ TEST_CASE("monitor mode reports a banned client instead of blocking it") {
   auto e = Make(R"("mode":"monitor","blocklist":{"deny":["198.51.100.0/24"]})");
   Req q;
   q.ip = "198.51.100.3";
-  q.query = "q=1";
+  q.query = "q=zzevil";
   guard_verdict v = Inspect(*e, q);
   CHECK(v.action == GUARD_ACTION_MONITOR);
   CHECK((v.flags & GUARD_VERDICT_BANNED) != 0);
   CHECK(std::string(v.target) == "blocklist");
-  CHECK(std::strlen(v.fingerprint) == 32);  // inspected as usual
+  CHECK(v.rule_count == 1);  // inspected as usual: the signatures ran, and the shape of what they matched
+  CHECK(std::strlen(v.fingerprint) == 32);
 }
