@@ -231,4 +231,56 @@ bool JoinedPattern(std::string_view p, std::string* out, bool* fenced) {
   return frames.size() == 1;
 }
 
+bool NeedsLineBreak(std::string_view p) {
+  // The first token: \r, \n, or [...] holding only those (not negated).
+  size_t i = 0;
+  if (p.size() >= 2 && p[0] == '\\' && (p[1] == 'r' || p[1] == 'n')) {
+    i = 2;
+  } else if (!p.empty() && p[0] == '[') {
+    i = 1;
+    bool any = false;
+    while (i + 1 < p.size() && p[i] == '\\' && (p[i + 1] == 'r' || p[i + 1] == 'n')) {
+      i += 2;
+      any = true;
+    }
+    if (!any || i >= p.size() || p[i] != ']') return false;
+    ++i;
+  } else {
+    return false;
+  }
+  // Not optional: no ?, * or {0,... / {,... after it (a + or {1,} keeps at least one).
+  if (i < p.size() && (p[i] == '?' || p[i] == '*')) return false;
+  if (i + 1 < p.size() && p[i] == '{' && (p[i + 1] == '0' || p[i + 1] == ',')) return false;
+  // No | outside groups and classes: every match is then a match of the whole sequence.
+  int depth = 0;
+  for (size_t k = 0; k < p.size(); ++k) {
+    const char c = p[k];
+    if (c == '\\') {
+      ++k;  // the escaped character (\Q...\E is not handled: refused below)
+      if (k < p.size() && p[k] == 'Q') return false;
+    } else if (c == '[') {
+      ++k;
+      if (k < p.size() && p[k] == '^') ++k;
+      if (k < p.size() && p[k] == ']') ++k;  // a leading ] is a literal
+      while (k < p.size() && p[k] != ']') {
+        if (p[k] == '\\') ++k;
+        else if (p[k] == '[' && k + 1 < p.size() && p[k + 1] == ':') {
+          const size_t close = p.find(":]", k + 2);
+          if (close == std::string_view::npos) return false;
+          k = close + 1;
+        }
+        ++k;
+      }
+      if (k >= p.size()) return false;  // unclosed: not ours to judge
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      if (--depth < 0) return false;
+    } else if (c == '|' && depth == 0) {
+      return false;
+    }
+  }
+  return depth == 0;
+}
+
 }  // namespace guard::signatures

@@ -33,4 +33,10 @@ inline constexpr char kJoinSeparatorByte = '\x01';
 // the pattern is outside the shapes above.
 bool JoinedPattern(std::string_view pattern, std::string* out, bool* fenced = nullptr);
 
+// Whether every match of `pattern` holds a line break (\r or \n): its first token is \r, \n or a class of
+// only those, not made optional by its quantifier, and it has no alternative at the top level. Judged
+// narrowly (the CRLF rules' `[\r\n]\s*...`): unsure means false. Such patterns are left out of the joined
+// scan and run only over the slices that hold a line break (Matcher, DbClass::line_db).
+bool NeedsLineBreak(std::string_view pattern);
+
 }  // namespace guard::signatures

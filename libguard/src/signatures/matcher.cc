@@ -19,7 +19,8 @@ std::atomic<uint64_t> g_next_matcher_id{1};
 // Between slices in the joined scan, one byte that \s, \w and [\r\n] do not match, with the joined
 // database's anchors also holding at it (joined_pattern.h). When a pattern's anchors cannot be rewritten so
 // (a custom rule, say), the joined scan uses the original patterns and line breaks around it instead, which
-// keep ^ and $ true at slice edges (patterns are compiled multi-line) but wake [\r\n]-led patterns.
+// keep ^ and $ true at slice edges (patterns are compiled multi-line) but wake \s-led patterns ([\r\n]-led
+// ones are not in the joined database: DbClass::line_db).
 constexpr std::string_view kSeparator(&kJoinSeparatorByte, 1);
 constexpr std::string_view kLineSeparator("\n\x01\n", 3);
 
@@ -47,6 +48,21 @@ bool MayMatchEmpty(const std::string& pattern, unsigned flags) {
   const bool empty = info->min_width == 0;
   std::free(info);  // allocated with Hyperscan's misc allocator, malloc by default
   return empty;
+}
+
+// Whether the value holds \r or \n (DbClass::line_db): 8 bytes at a time, as it runs on every new slice.
+bool HasLineBreak(std::string_view v) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto zero_byte = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, v.data() + i, 8);
+    if (zero_byte(x ^ (kOnes * '\n')) | zero_byte(x ^ (kOnes * '\r'))) return true;
+  }
+  for (; i < v.size(); ++i)
+    if (v[i] == '\n' || v[i] == '\r') return true;
+  return false;
 }
 
 unsigned HsFlags(const Rule& r, bool single_match) {
@@ -165,6 +181,7 @@ Matcher::~Matcher() {
   for (DbClass& c : db_classes_) {
     hs_free_database(c.joined_db);
     hs_free_database(c.anchored_db);
+    hs_free_database(c.line_db);
   }
   for (RuleDb& rd : rule_dbs_) hs_free_database(rd.db);
 }
@@ -306,14 +323,29 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
   m->db_classes_.resize(class_rules.size());
   for (size_t ci = 0; ci < class_rules.size(); ++ci) {
     DbClass& c = m->db_classes_[ci];
-    DbJob joined{}, anchored{};
+    DbJob joined{}, anchored{}, line{};
     joined.out = &c.joined_db;
     anchored.out = &c.anchored_db;
+    line.out = &c.line_db;
+    // Line-break patterns go apart only if others remain for the joined scan (a class of nothing but them
+    // keeps them joined: its slices need one scan anyway).
+    size_t others = 0;
+    for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
+      if (!class_rules[ci][ri]) continue;
+      for (const std::string& p : m->rules_[ri].patterns) others += !NeedsLineBreak(p);
+    }
     std::vector<std::string> written;  // the patterns as the rules have them
     for (uint32_t ri = 0; ri < m->rules_.size(); ++ri) {
       if (!class_rules[ci][ri]) continue;
       const Rule& r = m->rules_[ri];
       for (const std::string& p : r.patterns) {
+        if (others && NeedsLineBreak(p)) {
+          line.exprs.push_back(p);
+          line.flags.push_back(HsFlags(r, true));
+          line.expr_rule.push_back(ri);
+          c.line_patterns.push_back({ri, m->rule_group_[ri]});
+          continue;
+        }
         written.push_back(p);
         joined.exprs.emplace_back();
         bool fenced = false;
@@ -341,6 +373,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Compile(const RuleSet& set, co
     }
     jobs.push_back(std::move(joined));
     if (!anchored.exprs.empty()) jobs.push_back(std::move(anchored));
+    if (!line.exprs.empty()) jobs.push_back(std::move(line));
   }
 
   if (rule_dbs) m->rule_dbs_.resize(m->rules_.size());
@@ -390,7 +423,7 @@ bool Matcher::PrepareScratch(ScanState* state) const {
     if (g.db && hs_alloc_scratch(g.db, &state->scratch_) != HS_SUCCESS) return false;
   }
   for (const DbClass& c : db_classes_) {
-    for (const hs_database_t* db : {c.joined_db, c.anchored_db}) {
+    for (const hs_database_t* db : {c.joined_db, c.anchored_db, c.line_db}) {
       if (db && hs_alloc_scratch(db, &state->scratch_) != HS_SUCCESS) return false;
     }
   }
@@ -438,7 +471,11 @@ bool Matcher::ScanClassAlone(const DbClass& cls, std::string_view value, uint64_
               &ctx) != HS_SUCCESS) {
     return false;
   }
-  return !separator || ScanAlone(cls.anchored_db, cls.anchored_patterns, value, groups, fi, f, state, exclusions, path);
+  if (separator && !ScanAlone(cls.anchored_db, cls.anchored_patterns, value, groups, fi, f, state, exclusions, path)) {
+    return false;
+  }
+  return !cls.line_db || !HasLineBreak(value) ||
+         ScanAlone(cls.line_db, cls.line_patterns, value, groups, fi, f, state, exclusions, path);
 }
 
 bool Matcher::ScanRuleByRule(const DbClass& cls, std::string_view value, uint64_t groups, uint32_t fi,
@@ -500,7 +537,8 @@ bool Matcher::TransformField(uint32_t fi, const request::Field& f, Readers reade
     // A value holding the separator byte is always scanned alone: in the joined buffer a fenced pattern
     // stops at that byte, and a rewritten anchor holds there.
     slices.push_back({fi, begin, static_cast<uint32_t>(buf.size()), bit,
-                      std::memchr(v.data(), kJoinSeparatorByte, v.size()) != nullptr});
+                      std::memchr(v.data(), kJoinSeparatorByte, v.size()) != nullptr,
+                      cls.line_db && HasLineBreak(v)});
     buf.append(cls.line_joined ? kLineSeparator : kSeparator);
     if (raw) raw_slice = slices.size() - 1;
   };
@@ -612,9 +650,14 @@ bool Matcher::Scan(const request::FieldList& fields, ScanState* state, const Exc
       }
     }
     for (const ScanState::Slice& s : slices) {
-      if (!s.confirm) continue;
+      if (!s.confirm && !s.line_break) continue;
       const std::string_view v(b.joined.data() + s.begin, s.end - s.begin);
-      if (!ScanClassAlone(cls, v, s.groups, s.field_index, fs[s.field_index], state, exclusions, path)) {
+      const request::Field& f = fs[s.field_index];
+      // A slice confirmed is scanned alone with every database of its class (line_db included); one that only
+      // holds a line break, with line_db alone.
+      if (s.confirm ? !ScanClassAlone(cls, v, s.groups, s.field_index, f, state, exclusions, path)
+                    : !ScanAlone(cls.line_db, cls.line_patterns, v, s.groups, s.field_index, f, state, exclusions,
+                                 path)) {
         return false;
       }
     }

@@ -4,6 +4,7 @@
 #include <hs/hs.h>
 
 #include <string>
+#include <vector>
 
 #include "signatures/joined_pattern.h"
 #include "signatures/rules.h"
@@ -104,4 +105,62 @@ TEST_CASE("every core rule pattern has a joined form") {
       CHECK(J(p) != "<refused>");
     }
   }
+}
+
+// Patterns led by a mandatory line break leave the joined scan for DbClass::line_db, scanned only over values
+// holding one: a pattern judged so wrongly would lose its matches on values without a line break.
+TEST_CASE("a pattern needs a line break only when its mandatory first token is one") {
+  using guard::signatures::NeedsLineBreak;
+  for (const char* p : {"\\r\\nx", "\\nx", "[\\r\\n]\\s*<", "[\\n\\r]x", "[\\n]+x", "[\\r\\n]{1,3}x",
+                        "\\n(?:a|b)", "[\\r\\n][^|]x", "\\n\\|y", "[\\r\\n][\\w-]+\\s*:"}) {
+    INFO(p);
+    CHECK(NeedsLineBreak(p));
+  }
+  for (const char* p : {"[\\r\\n]?x", "[\\r\\n]*x", "[\\r\\n]{0,2}x", "[\\r\\n]{,2}x", "\\nx|y", "a|\\nx",
+                        "[^\\r\\n]x", "(?:\\r|\\n)x", "[\\r\\n\\t]x", "\\\\nx", "\\sx", "x\\n", "[\\r\\n]x)",
+                        "[\\r\\n][x", "(?i)\\nx", "", "\\n\\Q|\\E"}) {
+    INFO(p);
+    CHECK_FALSE(NeedsLineBreak(p));
+  }
+}
+
+TEST_CASE("the core patterns judged to need a line break never match a value without one") {
+  auto set = guard::signatures::ParseRules(guard::signatures::CoreRulesJson());
+  REQUIRE(set.ok());
+  const std::vector<std::string> values = {
+      "Set-Cookie: a=1", " set-cookie : x", "x-injected: 1", "<script>", "  <html>", "HTTP/1.1 200 OK",
+      "location: http://a", "\t\t<a>", "a\x0b\x0c<b>", "%0d%0aSet-Cookie: a", "\\r\\nX-A: b", std::string(300, ' ') + "<"};
+  size_t gated = 0;
+  for (const auto& r : set->rules) {
+    for (const std::string& p : r.patterns) {
+      if (!guard::signatures::NeedsLineBreak(p)) continue;
+      ++gated;
+      hs_database_t* db = nullptr;
+      hs_compile_error_t* err = nullptr;
+      REQUIRE(hs_compile(p.c_str(), HS_FLAG_DOTALL | HS_FLAG_MULTILINE | HS_FLAG_CASELESS, HS_MODE_BLOCK, nullptr, &db,
+                         &err) == HS_SUCCESS);
+      hs_scratch_t* scratch = nullptr;
+      REQUIRE(hs_alloc_scratch(db, &scratch) == HS_SUCCESS);
+      auto matches = [&](const std::string& v) {
+        bool hit = false;
+        hs_scan(db, v.data(), static_cast<unsigned>(v.size()), 0, scratch,
+                [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) {
+                  *static_cast<bool*>(ctx) = true;
+                  return 1;
+                },
+                &hit);
+        return hit;
+      };
+      bool with_break = false;
+      for (const std::string& v : values) {
+        INFO("rule " << r.id << " pattern " << p << " value " << v);
+        CHECK_FALSE(matches(v));
+        with_break |= matches("\r\n" + v) || matches("\n" + v);
+      }
+      CHECK(with_break);  // and the same values after a line break reach it
+      hs_free_scratch(scratch);
+      hs_free_database(db);
+    }
+  }
+  CHECK(gated == 4);  // 8001's three and 8002's one (CRLF injection)
 }
