@@ -32,6 +32,8 @@ size_t CmdLine(std::string_view in, char* out);
 // Dispatch by enum, and the shortcut Apply() takes: true only when `t` certainly leaves `in` unchanged.
 size_t Run(Transform t, std::string_view in, char* out);
 bool CannotChange(Transform t, std::string_view in);
+// MayChange() without its 16-bytes-at-a-time path: the reference its SIMD path is tested against.
+uint32_t MayChangeScalar(std::string_view in);
 
 inline char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 inline int HexDigit(char c) {

@@ -295,3 +295,55 @@ TEST_CASE("MayChange never clears the bit of a transform that would change the v
   CHECK((MayChange("a;b") & kCmdLineBeyondCase) != 0);
   CHECK((MayChange("plain-value_42") & (Bit(Transform::kUrlDecodeUni) | Bit(Transform::kCmdLine))) == 0);
 }
+
+// MayChange() reads long values 16 bytes at a time (SSSE3 nibble lookups): it must give what the byte-by-byte
+// table gives, at every length and alignment, with each special byte at every position of a 16-byte block
+// and across block edges (the pairs "  ", "--", "//").
+TEST_CASE("MayChange's 16-bytes-at-a-time path gives what the byte-by-byte one gives") {
+  namespace in = guard::transforms::internal;
+  uint64_t seed = 11;
+  auto next = [&] { seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; return seed >> 33; };
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  const std::string specials = std::string("%+&#-*/. \"',(;^\\\t\n\x0b\x0c\r\x80\xa0\xff" "AZ@[`{") + std::string(1, '\0');
+  size_t compared = 0, differing_inputs = 0;
+  std::string buf;
+  for (int round = 0; round < 20000; ++round) {
+    const size_t len = next() % 100;
+    std::string v(len, 'a');
+    for (char& c : v) c = next() % 4 ? "abcdefghijklmnopqrstuvwxyz0123456789"[next() % 36] : specials[next() % specials.size()];
+    buf.assign(next() % 16, 'x');  // misalign the value
+    buf += v;
+    const std::string_view value(buf.data() + buf.size() - len, len);
+    INFO("input '" << std::string(value) << "'");
+    REQUIRE(MayChange(value) == in::MayChangeScalar(value));
+    ++compared;
+  }
+  // Each byte value alone at each position of a 48-byte plain value, and each pair of specials straddling
+  // the 16-byte edge.
+  for (int c = 0; c < 256; ++c) {
+    for (size_t pos = 0; pos < 48; ++pos) {
+      std::string v(48, 'q');
+      v[pos] = static_cast<char>(c);
+      INFO("byte " << c << " at " << pos);
+      REQUIRE(MayChange(v) == in::MayChangeScalar(v));
+      differing_inputs += MayChange(v) != MayChange(std::string(48, 'q'));
+    }
+  }
+  for (char a : specials) {
+    for (char b : specials) {
+      for (size_t pos : {14, 15, 16, 31, 32}) {
+        std::string v(40, 'q');
+        v[pos] = a;
+        v[pos + 1] = b;
+        REQUIRE(MayChange(v) == in::MayChangeScalar(v));
+      }
+    }
+  }
+  CHECK(compared == 20000);
+  CHECK(differing_inputs > 1000);  // the byte values do reach the classes
+  CHECK((MayChange(std::string(40, 'a') + "  b") & Bit(guard::transforms::Transform::kCompressWhitespace)) != 0);
+  CHECK((MayChange(std::string(15, 'a') + "//" + std::string(20, 'b')) & Bit(guard::transforms::Transform::kNormalizePath)) != 0);
+  CHECK((MayChange(std::string(64, 'a')) & Bit(guard::transforms::Transform::kLowercase)) == 0);
+  CHECK((MayChange(std::string(63, 'a') + "A") & Bit(guard::transforms::Transform::kLowercase)) != 0);
+}
