@@ -4,6 +4,10 @@
 #include <array>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include "absl/strings/ascii.h"
 
 namespace guard::protocol {
@@ -68,12 +72,23 @@ bool HasControlBytewise(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return IsControl(static_cast<unsigned char>(c)); });
 }
 
-// Runs over every header value and argument of every request: 8 bytes at a time, a word with any byte
-// below 0x20 or equal to 0x7f (exact as to whether there is one, not which) checked byte by byte, since
-// \t \n \r are allowed.
+// Runs over every header value and argument of every request: 16 bytes at a time (SSE2, part of x86-64),
+// a byte below 0x20 other than \t \n \r, or 0x7f; 8 bytes at a time elsewhere, a word with any byte below
+// 0x20 or equal to 0x7f (exact as to whether there is one, not which) checked byte by byte.
 bool HasControl(std::string_view s) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
   size_t i = 0;
+#if defined(__x86_64__)
+  const __m128i below = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
+                cr = _mm_set1_epi8('\r'), del = _mm_set1_epi8(0x7f);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, below), x);  // x <= 0x1f
+    const __m128i allowed = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, lf)), _mm_cmpeq_epi8(x, cr));
+    const __m128i bad = _mm_or_si128(_mm_andnot_si128(allowed, low), _mm_cmpeq_epi8(x, del));
+    if (_mm_movemask_epi8(bad)) return true;
+  }
+#endif
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t x;
     std::memcpy(&x, s.data() + i, 8);
