@@ -127,6 +127,7 @@ absl::Status Blocklist::Add(enum List list, std::string_view subject, int64_t ex
     } else {
       v.insert(it, Consumer{std::move(*id), expires_ms, OneLine(reason)});
     }
+    Recount();
     return absl::OkStatus();
   }
   absl::StatusOr<Cidr> c = ParseCidr(subject);
@@ -139,6 +140,7 @@ absl::Status Blocklist::Add(enum List list, std::string_view subject, int64_t ex
   if (it != v.end() && it->hi == n.hi && it->lo == n.lo) *it = std::move(n);
   else v.insert(it, std::move(n));
   t.used[c->prefix / 64] |= uint64_t{1} << (c->prefix % 64);
+  Recount();
   return absl::OkStatus();
 }
 
@@ -151,6 +153,7 @@ absl::Status Blocklist::Remove(enum List list, std::string_view subject) {
     auto it = std::lower_bound(v.begin(), v.end(), *id, [](const Consumer& c, const std::string& k) { return c.id < k; });
     if (it == v.end() || it->id != *id) return absl::NotFoundError("no entry for " + std::string(subject));
     v.erase(it);
+    Recount();
     return absl::OkStatus();
   }
   absl::StatusOr<Cidr> c = ParseCidr(subject);
@@ -163,6 +166,7 @@ absl::Status Blocklist::Remove(enum List list, std::string_view subject) {
   if (it == v.end() || it->hi != n.hi || it->lo != n.lo) return absl::NotFoundError("no entry for " + FormatCidr(*c));
   v.erase(it);
   if (v.empty()) t.used[c->prefix / 64] &= ~(uint64_t{1} << (c->prefix % 64));
+  Recount();
   return absl::OkStatus();
 }
 
@@ -208,6 +212,7 @@ bool Blocklist::Find(const Table& t, const IpAddress* ip, std::string_view consu
 
 LookupResult Blocklist::Lookup(const IpAddress& ip, std::string_view consumer_id, int64_t now_ms) const {
   LookupResult r;
+  if (empty()) return r;
   std::shared_lock lock(mu_);
   if (Find(allow_, &ip, consumer_id, now_ms, &r)) r.match = Match::kAllowed;
   else if (Find(ban_, &ip, consumer_id, now_ms, &r)) r.match = Match::kBanned;
@@ -215,6 +220,7 @@ LookupResult Blocklist::Lookup(const IpAddress& ip, std::string_view consumer_id
 }
 
 LookupResult Blocklist::Lookup(std::string_view ip, std::string_view consumer_id, int64_t now_ms) const {
+  if (empty()) return LookupResult{};
   IpAddress addr;
   bool have_ip = !ip.empty() && ParseIp(ip, &addr);
   LookupResult r;
@@ -266,7 +272,14 @@ size_t Blocklist::Purge(int64_t now_ms) {
     std::erase_if(t->consumers, [&](const Consumer& x) { return dead(x.expires_ms); });
     n += before - t->consumers.size();
   }
+  Recount();
   return n;
+}
+
+void Blocklist::Recount() {
+  size_t n = ban_.consumers.size() + allow_.consumers.size();
+  for (int len = 0; len <= 128; ++len) n += ban_.by_len[len].size() + allow_.by_len[len].size();
+  stored_.store(n, std::memory_order_release);
 }
 
 size_t Blocklist::size() const {

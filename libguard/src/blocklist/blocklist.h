@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <shared_mutex>
 #include <string>
@@ -76,6 +77,9 @@ class Blocklist {
   std::vector<Entry> Entries(int64_t now_ms) const;  // live entries, allow first, then ban, sorted
   size_t Purge(int64_t now_ms);                    // drops expired entries; returns how many
   size_t size() const;
+  // No entry at all (live or expired, not yet purged): lookups then answer at once, without the lock or
+  // parsing the client's address (Engine::BlocklistFirst). A change racing with it is seen by the next call.
+  bool empty() const { return stored_.load(std::memory_order_acquire) == 0; }
 
   // The line format above. Serialize writes live entries only.
   std::string Serialize(int64_t now_ms) const;
@@ -103,6 +107,9 @@ class Blocklist {
              LookupResult* out) const;
   Table& T(enum List l) { return l == List::kBan ? ban_ : allow_; }
 
+  // Entries stored, updated under mu_ by every change (Recount), read without it by empty().
+  void Recount();
+  std::atomic<size_t> stored_{0};
   mutable std::shared_mutex mu_;
   Table ban_, allow_;
 };

@@ -277,6 +277,7 @@ absl::Status Engine::BuildSignals(const Identity& id) {
 bool Engine::BlocklistFirst(const guard_request& req, int64_t now_ms, guard_verdict* v, int* listed) const {
   const SignalState& s = *signals_;
   CatchUpBlocklist();  // one atomic load unless another worker decided something
+  if (!s.static_entries && SharedBlocklist().empty()) return false;  // nobody listed: no address to parse
   const std::string_view ip = View(req.client_ip), consumer = View(req.consumer_id);
   blocklist::IpAddress addr;
   const bool has_ip = !ip.empty() && blocklist::ParseIp(ip, &addr);

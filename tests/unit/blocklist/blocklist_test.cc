@@ -134,3 +134,27 @@ TEST_CASE("random lines never break the lists") {
   REQUIRE(c.ApplyLines(b.Serialize(1)).ok());
   CHECK(c.Serialize(1) == b.Serialize(1));
 }
+
+// empty() lets the request path skip the lock and the address parsing while nobody is listed: it must
+// follow every change, and lookups on an empty list find nothing.
+TEST_CASE("empty() follows adds, removals, line application and purges") {
+  Blocklist b;
+  CHECK(b.empty());
+  CHECK(b.Lookup("10.0.0.1", "c1", 0).match == Match::kNone);
+  REQUIRE(b.Add(List::kBan, "10.0.0.0/8", 0, "r").ok());
+  CHECK_FALSE(b.empty());
+  CHECK(b.Lookup("10.0.0.1", "", 0).match == Match::kBanned);
+  REQUIRE(b.Remove(List::kBan, "10.0.0.0/8").ok());
+  CHECK(b.empty());
+  REQUIRE(b.Add(List::kAllow, "consumer:c1", 0, "").ok());
+  CHECK_FALSE(b.empty());
+  CHECK(b.Lookup("", "c1", 0).match == Match::kAllowed);
+  REQUIRE(b.Remove(List::kAllow, "consumer:c1").ok());
+  CHECK(b.empty());
+  REQUIRE(b.ApplyLines("ban 192.0.2.1 1000 x\n").ok());
+  CHECK_FALSE(b.empty());
+  CHECK(b.Lookup("192.0.2.1", "", 999).match == Match::kBanned);
+  CHECK(b.Purge(2000) == 1);
+  CHECK(b.empty());
+  CHECK(b.Lookup("192.0.2.1", "", 999).match == Match::kNone);
+}
