@@ -46,7 +46,7 @@ uint32_t TargetMask(std::string_view name) {
 
 void FieldList::Clear() {
   fields_.clear();
-  for (size_t i = 0; i < arena_used_; ++i) arena_[i].clear();
+  for (size_t i = 0; i < arena_used_; ++i) arena_[i].used = 0;
   arena_used_ = 0;
   reserved_at_ = 0;
   flags_ = 0;
@@ -64,24 +64,26 @@ bool FieldList::Add(Target t, std::string_view name, std::string_view value) {
 }
 
 char* FieldList::Reserve(size_t n) {
-  std::string* chunk = arena_used_ ? &arena_[arena_used_ - 1] : nullptr;
-  if (chunk == nullptr || chunk->capacity() - chunk->size() < n) {
+  Chunk* chunk = arena_used_ ? &arena_[arena_used_ - 1] : nullptr;
+  if (chunk == nullptr || chunk->capacity - chunk->used < n) {
     if (arena_used_ == arena_.size()) arena_.emplace_back();
     chunk = &arena_[arena_used_++];
-    chunk->clear();
-    // Reserving an empty, unused chunk is safe: nothing points into it yet. Never below kChunkBytes, so
-    // the string is never in its small-string buffer (which would move with the vector).
-    if (chunk->capacity() < n || chunk->capacity() < kChunkBytes) chunk->reserve(std::max(n, kChunkBytes));
+    chunk->used = 0;
+    // Replacing the buffer of an unused chunk is safe: nothing points into it yet.
+    if (chunk->capacity < n) {
+      chunk->capacity = std::max(n, kChunkBytes);
+      chunk->data = std::make_unique_for_overwrite<char[]>(chunk->capacity);
+    }
   }
-  reserved_at_ = chunk->size();
-  chunk->resize(reserved_at_ + n);  // within capacity: no reallocation
-  return chunk->data() + reserved_at_;
+  reserved_at_ = chunk->used;
+  chunk->used += n;
+  return chunk->data.get() + reserved_at_;
 }
 
 std::string_view FieldList::Commit(size_t used) {
-  std::string& chunk = arena_[arena_used_ - 1];
-  chunk.resize(reserved_at_ + used);
-  return std::string_view(chunk.data() + reserved_at_, used);
+  Chunk& chunk = arena_[arena_used_ - 1];
+  chunk.used = reserved_at_ + used;
+  return std::string_view(chunk.data.get() + reserved_at_, used);
 }
 
 std::string_view FieldList::Intern(std::string_view bytes) {

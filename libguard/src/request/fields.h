@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,7 +108,14 @@ class FieldList {
 
  private:
   std::vector<Field> fields_;
-  std::vector<std::string> arena_;  // chunks; never reallocated while views point into them
+  // A chunk of the arena: a fixed buffer (never reallocated while views point into it) and the bytes used.
+  // Not a std::string: its resize() would zero every reservation before the parser overwrites it.
+  struct Chunk {
+    std::unique_ptr<char[]> data;
+    size_t capacity = 0;
+    size_t used = 0;
+  };
+  std::vector<Chunk> arena_;
   size_t arena_used_ = 0;           // chunks of arena_ in use
   size_t reserved_at_ = 0;          // offset of the open Reserve() in the current chunk
   size_t max_fields_ = SIZE_MAX;
