@@ -236,3 +236,32 @@ TEST_CASE("4003: sensitive files behind any slash form") {
                {4003, "/var//log/nginx/access.log"}});
   CheckNotMatched({"etcetera/passwd", "/api/webconfig", "/proc/selfie", "hosts/etc"}, {4003});
 }
+
+// urlDecodeUni turns '+' into a space (as ModSecurity's does, so that form-style payloads pasted into JSON,
+// `1'+union+select`, still read as SQL). The field reaching it is already decoded once, so a '+' the client
+// sent as %2B is a space by then: the rules that need a literal '+' (concatenation, arithmetic probes)
+// accept the space too. The values below are what the rules see after the parser's own decoding.
+TEST_CASE("'+' sent as %2B: concatenation and arithmetic probes still caught") {
+  CheckCaught({{8506, "require('child_'+'process').exec('id')"},
+               {8506, "require(\"child_\" + \"process\")"},
+               {6003, "{{''['__cla'+'ss__']['__mr'+'o__']}}"},
+               {6002, "{{7+7}}"},
+               {6002, "${7+7}"},
+               {6002, "#{7+7}"},
+               {6002, "<%= 7+7 %>"},
+               {6002, "{{7*'7'}}"}});
+  CheckNotMatched({"require('express')", "require('a') + b", "{{ user.name }} {{ 7 }}", "#{name} #{7}", "x + y = 7 7"},
+                  {8506, 6002, 6003});
+}
+
+TEST_CASE("1001: tautologies on concatenated strings and bare x'='x") {
+  CheckCaught({{1001, "x' or 'a'+'b'='ab"},
+               {1001, "x' or 'a'||'b'='ab"},
+               {1001, "x' or 'a' 'b'='ab"},
+               {1001, "x'='x"},
+               {1001, "a' = 'a"},
+               {1005, "1 procedure analyse()"}});
+  CheckNotMatched({"it's = 'fine'", "O'Brien and 'Smith' or 'Jones'", "don't = won't", "rock 'n' roll",
+                   "SELECT * FROM t WHERE a = 'x'"},
+                  {1001});
+}
