@@ -135,7 +135,9 @@ bool AllowedContentType(std::string_view ct) {
       "application/x-www-form-urlencoded", "multipart/form-data", "multipart/related", "text/xml",
       "application/xml", "application/soap+xml", "application/json", "application/graphql",
       "application/octet-stream", "application/csp-report", "application/x-ndjson", "application/pdf",
-      "application/zip", "application/gzip", "text/plain", "text/csv", "image/", "audio/", "video/", "font/"};
+      "application/zip", "application/gzip", "text/plain", "text/csv", "text/markdown", "text/calendar",
+      "text/vcard", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "application/grpc",
+      "application/x-protobuf", "application/protobuf", "image/", "audio/", "video/", "font/"};
   for (std::string_view a : kAllowed) {
     if (IStartsWith(ct, a)) return true;
   }
@@ -152,7 +154,9 @@ bool AllowedCharset(std::string_view ct) {
     std::string_view param = Trim(ct.substr(at + 1));
     at += 1;
     if (!IStartsWith(param, "charset=")) continue;
-    std::string_view cs = Trim(param.substr(8));
+    // The value ends at the next parameter: "charset=utf-8; action=..." (SOAP 1.2) names utf-8.
+    std::string_view cs = param.substr(8);
+    cs = Trim(cs.substr(0, cs.find(';')));
     if (!cs.empty() && cs.front() == '"' && cs.size() >= 2) cs = cs.substr(1, cs.size() - 2);
     return IEquals(cs, "utf-8") || IEquals(cs, "utf8") || IEquals(cs, "us-ascii") || IEquals(cs, "iso-8859-1");
   }

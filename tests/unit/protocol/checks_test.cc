@@ -85,6 +85,14 @@ TEST_CASE("each anomaly fires its own check") {
   { Req q; q.method = "POST"; q.body = "a=1"; q.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-7");
     CHECK(Run(q) == Ids{9609}); }
   { Req q; q.method = "POST"; q.body = "a=1"; q.Set("Content-Type", "application/x-evil"); CHECK(Run(q) == Ids{9610}); }
+  // The charset value ends at the next parameter (SOAP 1.2 carries action="..." after it); YAML is an API body.
+  { Req q; q.method = "POST"; q.body = "<a/>"; q.Set("Content-Length", "4");
+    q.Set("Content-Type", "application/soap+xml; charset=utf-8; action=\"http://example.com/Get\"");
+    CHECK(Run(q) == Ids{}); }
+  { Req q; q.method = "POST"; q.body = "<a/>"; q.Set("Content-Length", "4");
+    q.Set("Content-Type", "application/soap+xml; charset=utf-7; action=\"x\""); CHECK(Run(q) == Ids{9609}); }
+  { Req q; q.method = "PUT"; q.body = "a: 1"; q.Set("Content-Length", "4"); q.Set("Content-Type", "text/yaml; charset=utf-8");
+    CHECK(Run(q) == Ids{}); }
   { Req q; q.Set("Proxy", "http://203.0.113.7:8080"); CHECK(Run(q) == Ids{9613}); }
   { Req q; q.Set("Connection", "keep-alive, Transfer-Encoding"); CHECK(Run(q) == Ids{9614}); }
   { Req q; q.Set("X-Bad Header", "1"); CHECK(Run(q) == Ids{9615}); }

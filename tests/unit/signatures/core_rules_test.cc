@@ -265,3 +265,66 @@ TEST_CASE("1001: tautologies on concatenated strings and bare x'='x") {
                    "SELECT * FROM t WHERE a = 'x'"},
                   {1001});
 }
+
+// False positives found on a benign corpus written blind (docs/benchmarks.md, "Blind corpora"): each rule
+// narrowed to what makes the value an attack, with the attack forms it caught still caught.
+TEST_CASE("3001: an English word after a lone '&' is prose, a command after any separator is not") {
+  CheckNotMatched({"shop & more", "Find & replace", "Name & ID", "HTML & PHP", "Head & Shoulders", "Sort & filter",
+                   "Set & forget", "Books & more info."},
+                  {3001});
+  CheckCaught({{3001, "127.0.0.1 & whoami"}, {3001, "x & ping -n 10 127.0.0.1"}, {3001, "x & type c:\\boot.ini"},
+               {3001, "a && id"}, {3001, "a; id"}, {3001, "a | more"}, {3001, "$(id)"}, {3001, "x &dir /s"},
+               {3001, "x & cat /etc/passwd"}, {3001, "x & sleep 5;"}, {3001, "x & dir c:\\windows"}});
+}
+
+TEST_CASE("1008/1001: quote then SQL that reads as SQL, not prose") {
+  CheckNotMatched({"Fits 3/4\" union fittings", "Select the 'union' option", "Click \"Order by date\" first",
+                   "'Select the file' button", "(x < 5) and (y > 3)"},
+                  {1008, 1001});
+  CheckCaught({{1008, "' union select 1,2"}, {1008, "') union all select null"}, {1008, "' order by 3--"},
+               {1008, "' group by a,b having 1=1--"}, {1008, "'; drop table users"}, {1008, "'select @@version"},
+               {1008, "' waitfor delay '0:0:5'"}, {1001, "1) or (1=1"}, {1001, "') or ('a'='a"}});
+}
+
+TEST_CASE("template, URL, path and operator rules: everyday values left alone") {
+  CheckNotMatched({"{% for item in items %}<li>{{ item.name|e }}</li>{% endfor %}",
+                   "{% if order.discount > 0 %}saved{% endif %}"},
+                  {6001});
+  CheckCaught({{6001, "{% include '/etc/passwd' %}"}, {6001, "{% for c in ''.__class__.__mro__[1].__subclasses__() %}"},
+               {6001, "{{ config.items() }}"}});
+  CheckNotMatched({"https://n8n.internal.example.com/webhook/1"}, {5002});
+  CheckCaught({{5002, "http://db.internal/admin"}, {5002, "http://printer.local:631/"}});
+  CheckNotMatched({"file:///home/dev/project/src/main.py"}, {4004, 4003});
+  CheckCaught({{4004, "file:///etc/passwd"}, {4004, "file:///c:/windows/win.ini"}, {4004, "file://203.0.113.7/share/x.php"},
+               {4004, "php://filter/resource=index.php"}});
+  CheckNotMatched({"<property name=\"LOG_DIR\" value=\"/var/log/app\"/>"}, {4003});
+  CheckCaught({{4003, "../../var/log/apache2/access.log"}, {4003, "/var/log/auth.log"}});
+  CheckNotMatched({"JavaScript: The Good Parts", "javascript: a beginner's guide"}, {2003});
+  CheckCaught({{2003, "javascript:alert(1)"}, {2003, "javascript: alert(1)"}, {2003, "javascript://%0aalert(1)"},
+               {2003, "vbscript:msgbox(1)"}, {2003, "javascript:window.location='x'"}});
+  CheckNotMatched({"mutation M($to: ID!, $text: String!, $type: Kind) { m }"}, {7001});
+  CheckCaught({{7001, "{\"$ne\": null}"}, {7001, "{$gt: \"\"}"}, {7001, "{$where: function() { return true }}"},
+               {7001, "{ '$regex': '^a' }"}});
+}
+
+TEST_CASE("9005: a .sql dump near the web root, not deep in a repository") {
+  auto path = [](const char* p) { return Matches(Target::kPath, "", p); };
+  CHECK(Has(path("/backup.sql"), 9005));
+  CHECK(Has(path("/db/dump.sql.gz"), 9005));
+  CHECK(!Has(path("/repos/acme/shop/contents/docs/queries.sql"), 9005));
+  CHECK(Has(path("/index.php.bak"), 9005));
+}
+
+TEST_CASE("8004/8005: line breaks before a header in body values") {
+  auto body = [](const char* v) { return Matches(Target::kBodyArg, "v", v); };
+  CHECK(Has(body("en\r\nSet-Cookie: admin=1"), 8004));
+  CHECK(Has(body("Hello\r\nBcc: everyone@example.com"), 8004));
+  CHECK(Has(body("foo%0d%0aSet-Cookie:%20a=b"), 8005));
+  CHECK(Has(body("/home%0aLocation:%20http://evil.example"), 8005));
+  CHECK(Has(body("x%E5%98%8A%E5%98%8DSet-Cookie:a=b"), 8005));
+  for (const char* ok : {"Meeting notes\r\nLocation: Room 4", "Dear team,\nCc: the board", "100%0 done"}) {
+    INFO(ok);
+    CHECK(!Has(body(ok), 8004));
+    CHECK(!Has(body(ok), 8005));
+  }
+}
