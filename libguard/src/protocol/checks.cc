@@ -18,13 +18,13 @@ constexpr uint32_t kFirstId = 9600;
 // Ids are stable: operators put them in disabled_rules. Severity as CRS: 5 critical, 3 warning, 2 notice.
 constexpr CheckInfo kChecks[] = {
     {9601, 5, 1, "Method not allowed (only GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)"},
-    {9602, 5, 1, "Content-Length is not a single non-negative integer"},
+    {9602, 5, 1, "Content-Length is not a single non-negative integer of at most 15 digits"},
     {9603, 5, 1, "Both Content-Length and Transfer-Encoding (request smuggling)"},
     {9604, 5, 1, "Transfer-Encoding other than chunked"},
     {9605, 5, 1, "GET or HEAD request with a body"},
     {9606, 3, 1, "Invalid percent-encoding or UTF-8 in the path, query, form or cookies"},
     {9607, 5, 1, "Control character in the path, an argument or a header"},
-    {9608, 5, 1, "Missing, empty or repeated Host header"},
+    {9608, 5, 1, "Missing, empty, repeated or malformed Host header (port not 1-65535)"},
     {9609, 5, 1, "Request body charset other than UTF-8, US-ASCII or ISO-8859-1"},
     {9610, 5, 1, "Request body content type not allowed, or given twice"},
     {9611, 5, 1, "Malformed multipart body (boundary, unclosed part, duplicate parameters)"},
@@ -39,6 +39,10 @@ constexpr CheckInfo kChecks[] = {
     {9620, 2, 1, "Empty User-Agent header"},
     {9621, 3, 1, "Expect header other than 100-continue"},
     {9622, 2, 2, "Missing User-Agent header"},
+    {9623, 5, 1, "Upgrade to cleartext HTTP/2 (h2c) through the gateway (request smuggling)"},
+    {9624, 5, 1, "Method override on a GET or HEAD request, or to TRACE, TRACK, CONNECT or DEBUG"},
+    {9625, 5, 1, "Header name with '_' that reads as a framing or Host header (Content_Length)"},
+    {9626, 5, 1, "Header value longer than 8 KiB (nginx's default header buffer)"},
 };
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -114,6 +118,30 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// "name", "name:port", "[v6]" or "[v6]:port", the port 1-65535: what nginx and Kong route on.
+bool ValidHostPort(std::string_view host) {
+  std::string_view port;
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    if (close + 1 == host.size()) return true;
+    if (host[close + 1] != ':') return false;
+    port = host.substr(close + 2);
+  } else {
+    const size_t colon = host.find(':');
+    if (colon == std::string_view::npos) return true;
+    port = host.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 || !AllDigits(port)) return false;
+  const int v = std::stoi(std::string(port));
+  return v >= 1 && v <= 65535;
+}
+
+bool IsOverrideToUnsafe(std::string_view m) {
+  m = Trim(m);
+  return IEquals(m, "TRACE") || IEquals(m, "TRACK") || IEquals(m, "CONNECT") || IEquals(m, "DEBUG");
+}
+
 bool LooksLikeIp(std::string_view host) {
   if (!host.empty() && host.front() == '[') return true;  // IPv6 literal
   size_t colon = host.rfind(':');
@@ -175,7 +203,8 @@ bool BadRange(std::string_view v) {
     ++ranges;
     size_t dash = r.find('-');
     if (dash != std::string_view::npos) {
-      std::string_view a = r.substr(0, dash), b = r.substr(dash + 1);
+      std::string_view a = Trim(r.substr(0, dash)), b = Trim(r.substr(dash + 1));
+      if (a.size() > 18 || b.size() > 18) return true;  // past any file size; overflows 64-bit parsers
       if (AllDigits(a) && AllDigits(b) && a.size() <= 18 && b.size() <= 18 && std::stoull(std::string(b)) < std::stoull(std::string(a))) {
         return true;
       }
@@ -217,14 +246,20 @@ void Checker::Run(const guard_request& req, const request::FieldList& fields, st
 
   // One pass over the headers collects what the framing checks need.
   std::string_view content_length, transfer_encoding, content_type, host, user_agent, connection;
+  std::string_view method_override;
   int content_lengths = 0, hosts = 0;
-  bool has_ua = false;
+  bool has_ua = false, has_override = false;
   for (size_t i = 0; i < req.header_count; ++i) {
     std::string_view name = Str(req.headers[i].name), value = Str(req.headers[i].value);
     if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return IsTokenChar(static_cast<unsigned char>(c)); })) {
       report(9615, "header_names");
     }
     if (HasControl(value)) report(9607, "headers");
+    if (value.size() > 8192) report(9626, "headers");
+    if (name.find('_') != std::string_view::npos &&
+        (IEquals(name, "content_length") || IEquals(name, "transfer_encoding") || IEquals(name, "host"))) {
+      report(9625, "header_names");
+    }
     if (IEquals(name, "content-length")) {
       content_length = value;
       ++content_lengths;
@@ -248,10 +283,16 @@ void Checker::Run(const guard_request& req, const request::FieldList& fields, st
       if (value.size() > 100) report(9618, "headers:accept-encoding");
     } else if (IEquals(name, "expect")) {
       if (!IEquals(Trim(value), "100-continue")) report(9621, "headers:expect");
+    } else if (IEquals(name, "upgrade")) {
+      if (IContains(value, "h2c")) report(9623, "headers:upgrade");
+    } else if (IEquals(name, "x-http-method-override") || IEquals(name, "x-http-method") ||
+               IEquals(name, "x-method-override")) {
+      method_override = value;
+      has_override = true;
     }
   }
 
-  if (content_lengths > 1 || (content_lengths == 1 && !AllDigits(Trim(content_length)))) {
+  if (content_lengths > 1 || (content_lengths == 1 && (!AllDigits(Trim(content_length)) || Trim(content_length).size() > 15))) {
     report(9602, "headers:content-length");
   }
   if (content_lengths && !transfer_encoding.empty()) report(9603, "headers:transfer-encoding");
@@ -261,7 +302,7 @@ void Checker::Run(const guard_request& req, const request::FieldList& fields, st
   const bool has_body = req.body.len > 0 || !transfer_encoding.empty() ||
                         (content_lengths && Trim(content_length) != "0" && AllDigits(Trim(content_length)));
   if ((method == "GET" || method == "HEAD") && has_body) report(9605, "body");
-  if (hosts != 1 || Trim(host).empty()) {
+  if (hosts != 1 || Trim(host).empty() || !ValidHostPort(Trim(host))) {
     report(9608, "headers:host");
   } else if (LooksLikeIp(Trim(host))) {
     report(9619, "headers:host");
@@ -284,6 +325,18 @@ void Checker::Run(const guard_request& req, const request::FieldList& fields, st
     if (!AllowedContentType(content_type)) report(9610, "headers:content-type");
     if (!AllowedCharset(content_type)) report(9609, "headers:content-type");
   }
+
+  // A method override lets a link or an <img> (GET) change state, or reaches methods 9601 refuses. The
+  // form field _method on a POST is the Rails/Laravel convention and stays allowed.
+  const bool safe_method = method == "GET" || method == "HEAD";
+  bool override_bad = has_override && (safe_method || IsOverrideToUnsafe(method_override));
+  for (const request::Field& f : fields.fields()) {
+    if (override_bad) break;
+    if ((f.target == request::Target::kArg || f.target == request::Target::kBodyArg) && IEquals(f.name, "_method")) {
+      override_bad = (safe_method && f.target == request::Target::kArg) || IsOverrideToUnsafe(f.value);
+    }
+  }
+  if (override_bad) report(9624, "headers");
 
   // What the parsers found.
   const uint32_t flags = fields.flags();

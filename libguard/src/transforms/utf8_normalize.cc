@@ -8,6 +8,9 @@
 // - Look-alikes of the path characters, which "best fit" code-page mappings (Windows, IIS) and some
 //   normalisers turn into them: ∕ U+2215, ⁄ U+2044, ⧸ U+29F8 → '/'; ∖ U+2216, ⧹ U+29F9, ﹨ U+FE68 → '\';
 //   ․ U+2024, ﹒ U+FE52 → '.'; ‥ U+2025 → "..". (..%u2215..%u2215etc%u2215passwd is a traversal.)
+// - Enclosed alphanumerics, which NFKC (and so IDNA, URL parsers, many HTTP clients) folds to ASCII:
+//   ① U+2460..⑳ U+2473 → 1..20, ⓪ U+24EA → 0, Ⓐ U+24B6..ⓩ U+24E9 → A..z; and the ideographic full stops
+//   。 U+3002, ｡ U+FF61, which IDNA reads as '.'. http://①②⑦.⓪.⓪.① reaches 127.0.0.1.
 // Everything else, invalid bytes included, is copied unchanged. Output never exceeds input.
 #include "transforms/transform_impl.h"
 
@@ -50,6 +53,16 @@ size_t Utf8Normalize(std::string_view in, char* out) {
       out[n++] = '.';
     } else if (cp == 0x2025) {
       out[n++] = '.';
+      out[n++] = '.';
+    } else if (cp >= 0x2460 && cp <= 0x2473) {  // circled 1..20: at most 2 bytes for 3 read
+      const unsigned v = cp - 0x2460 + 1;
+      if (v >= 10) out[n++] = static_cast<char>('0' + v / 10);
+      out[n++] = static_cast<char>('0' + v % 10);
+    } else if (cp == 0x24EA) {
+      out[n++] = '0';
+    } else if (cp >= 0x24B6 && cp <= 0x24E9) {
+      out[n++] = static_cast<char>(cp <= 0x24CF ? 'A' + (cp - 0x24B6) : 'a' + (cp - 0x24D0));
+    } else if (cp == 0x3002 || cp == 0xFF61) {
       out[n++] = '.';
     } else if (shortest < seq) {
       n += EncodeUtf8(cp, out + n);  // overlong: shortest form (ASCII for the attacks that matter)

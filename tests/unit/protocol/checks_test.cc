@@ -159,3 +159,36 @@ TEST_CASE("control characters are found at any position of long values, allowed 
   }
   CHECK(found == 30 * base.size());
 }
+
+TEST_CASE("h2c upgrades, method overrides, underscored framing headers, oversized values and numbers") {
+  { Req q; q.Set("Upgrade", "h2c").Set("Connection", "Upgrade, HTTP2-Settings"); CHECK(Run(q) == Ids{9623}); }
+  { Req q; q.Set("Upgrade", "websocket"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.Set("X-HTTP-Method-Override", "DELETE"); CHECK(Run(q) == Ids{9624}); }  // on a GET
+  { Req q; q.method = "POST"; q.body = "{}"; q.Set("Content-Type", "application/json").Set("Content-Length", "2");
+    q.Set("X-HTTP-Method-Override", "PUT"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.method = "POST"; q.body = "{}"; q.Set("Content-Type", "application/json").Set("Content-Length", "2");
+    q.Set("X-Method-Override", "TRACE"); CHECK(Run(q) == Ids{9624}); }
+  {
+    Req q;
+    FieldList f;
+    f.Add(guard::request::Target::kArg, "_method", "DELETE");
+    CHECK(Run(q, 1, &f) == Ids{9624});  // ?_method=DELETE on a GET
+    Req post;
+    post.method = "POST";
+    post.body = "_method=PUT";
+    post.Set("Content-Type", "application/x-www-form-urlencoded").Set("Content-Length", "11");
+    FieldList g;
+    g.Add(guard::request::Target::kBodyArg, "_method", "PUT");
+    CHECK(Run(post, 1, &g) == Ids{});  // the Rails/Laravel form convention
+  }
+  { Req q; q.method = "POST"; q.body = "q=1"; q.Set("Content-Type", "application/x-www-form-urlencoded");
+    q.Set("Content-Length", "3").Set("Content_Length", "0"); CHECK(Run(q) == Ids{9625}); }
+  { Req q; q.Set("X-Padding", std::string(9000, 'A')); CHECK(Run(q) == Ids{9626}); }
+  { Req q; q.Set("Authorization", "Bearer " + std::string(6000, 'e')); CHECK(Run(q) == Ids{}); }
+  { Req q; q.method = "POST"; q.body = "q=1"; q.Set("Content-Type", "application/x-www-form-urlencoded");
+    q.Set("Content-Length", "99999999999999999999"); CHECK(Run(q) == Ids{9602}); }
+  { Req q; q.Set("Range", "bytes=0-18446744073709551615"); CHECK(Run(q) == Ids{9617}); }
+  { Req q; q.Set("Host", "api.example.com:99999999"); CHECK(Run(q) == Ids{9608}); }
+  { Req q; q.Set("Host", "api.example.com:8443"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.Set("Host", "[2001:db8::1]:443"); CHECK(Run(q) == Ids{}); }
+}

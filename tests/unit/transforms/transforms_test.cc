@@ -90,6 +90,11 @@ TEST_CASE("utf8Normalize: slash, backslash and dot look-alikes") {
   CHECK(T(Transform::kUtf8Normalize, "\xe2\xa7\xb8\xe2\xa7\xb9\xef\xb9\xa8") == "/\\\\");         // U+29F8 29F9 FE68
   CHECK(T(Transform::kUtf8Normalize, "\xe2\x80\xa4\xef\xb9\x92\xe2\x80\xa5/") == "..../");  // U+2024 FE52 2025
   CHECK(T(Transform::kUtf8Normalize, "\xe2\x88\x94") == "\xe2\x88\x94");                // U+2214, a neighbour: kept
+  CHECK(T(Transform::kUtf8Normalize, "\xe2\x91\xa0\xe2\x91\xa1\xe2\x91\xa6.\xe2\x93\xaa") == "127.0");  // circled digits
+  CHECK(T(Transform::kUtf8Normalize, "\xe2\x91\xa9\xe2\x91\xb3") == "1020");                  // circled 10, 20
+  CHECK(T(Transform::kUtf8Normalize, "\xe2\x93\x9b\xe2\x93\x9e\xe2\x92\xb8") == "loC");    // circled letters
+  CHECK(T(Transform::kUtf8Normalize, "a\xe3\x80\x82" "b\xef\xbd\xa1" "c") == "a.b.c");                // ideographic stops
+  CHECK(T(Transform::kUtf8Normalize, "\xe2\x91\x9f\xe2\x91\xb4") == "\xe2\x91\x9f\xe2\x91\xb4");  // U+245F, U+2474: kept
 }
 
 TEST_CASE("lowercase, removeNulls") {
