@@ -33,7 +33,7 @@ constexpr CheckInfo kChecks[] = {
     {9614, 5, 1, "Connection header names a hop-by-hop abuse target (framing, Host, auth)"},
     {9615, 5, 1, "Invalid character in a header name"},
     {9616, 5, 1, "Request target is not a path (absolute-form or authority-form)"},
-    {9617, 4, 1, "Range header with too many ranges or an invalid range"},
+    {9617, 4, 1, "Range header with more than 5 ranges"},
     {9618, 5, 1, "Accept-Encoding header longer than any real client sends"},
     {9619, 3, 2, "Host header is a numeric IP address"},
     {9620, 2, 1, "Empty User-Agent header"},
@@ -43,6 +43,7 @@ constexpr CheckInfo kChecks[] = {
     {9624, 5, 1, "Method override on a GET or HEAD request, or to TRACE, TRACK, CONNECT or DEBUG"},
     {9625, 5, 1, "Header name with '_' that reads as a framing or Host header (Content_Length)"},
     {9626, 5, 1, "Header value longer than 8 KiB (nginx's default header buffer)"},
+    {9627, 5, 1, "Range bound past 18 digits or ending before it starts (MS15-034, Apache Killer)"},
 };
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -191,10 +192,13 @@ bool AllowedCharset(std::string_view ct) {
   return true;
 }
 
-// "bytes=0-1,5-9": more than 5 ranges, or a range whose end precedes its start.
-bool BadRange(std::string_view v) {
+// "bytes=0-1,5-9". kMalformed: a bound past 18 digits (beyond any file, overflowing 64-bit parsers:
+// MS15-034's 0-18446744073709551615) or an end before its start (Apache Killer's 5-1,5-2,...), which no
+// client sends; kTooMany: more than 5 ranges, which PDF readers' byte serving can legitimately ask for.
+enum class RangeProblem { kNone, kTooMany, kMalformed };
+RangeProblem BadRange(std::string_view v) {
   size_t eq = v.find('=');
-  if (eq == std::string_view::npos) return false;
+  if (eq == std::string_view::npos) return RangeProblem::kNone;
   v = v.substr(eq + 1);
   int ranges = 0;
   while (!v.empty()) {
@@ -204,15 +208,15 @@ bool BadRange(std::string_view v) {
     size_t dash = r.find('-');
     if (dash != std::string_view::npos) {
       std::string_view a = Trim(r.substr(0, dash)), b = Trim(r.substr(dash + 1));
-      if (a.size() > 18 || b.size() > 18) return true;  // past any file size; overflows 64-bit parsers
-      if (AllDigits(a) && AllDigits(b) && a.size() <= 18 && b.size() <= 18 && std::stoull(std::string(b)) < std::stoull(std::string(a))) {
-        return true;
+      if (a.size() > 18 || b.size() > 18) return RangeProblem::kMalformed;
+      if (AllDigits(a) && AllDigits(b) && std::stoull(std::string(b)) < std::stoull(std::string(a))) {
+        return RangeProblem::kMalformed;
       }
     }
     if (comma == std::string_view::npos) break;
     v = v.substr(comma + 1);
   }
-  return ranges > 5;
+  return ranges > 5 ? RangeProblem::kTooMany : RangeProblem::kNone;
 }
 
 }  // namespace
@@ -278,7 +282,9 @@ void Checker::Run(const guard_request& req, const request::FieldList& fields, st
     } else if (IEquals(name, "proxy") || IEquals(name, "lock-token") || IEquals(name, "content-range") || IEquals(name, "if")) {
       report(9613, "headers");
     } else if (IEquals(name, "range") || IEquals(name, "request-range")) {
-      if (BadRange(value)) report(9617, "headers:range");
+      const RangeProblem problem = BadRange(value);
+      if (problem == RangeProblem::kTooMany) report(9617, "headers:range");
+      if (problem == RangeProblem::kMalformed) report(9627, "headers:range");
     } else if (IEquals(name, "accept-encoding")) {
       if (value.size() > 100) report(9618, "headers:accept-encoding");
     } else if (IEquals(name, "expect")) {
