@@ -359,3 +359,14 @@ TEST_CASE("blind-corpus gaps: wrappers, rebinding names, template callables, arg
     CHECK(!Has(path(p), 9006));
   }
 }
+
+TEST_CASE("4504: UNC includes name a host or an address") {
+  CheckCaught({{4504, "\\\\evil.example\\share\\x.php"}, {4504, "\\\\203.0.113.7\\share\\x"}});
+  CheckNotMatched({"\\\\fileserver\\finance\\reports", "C:\\share\\x.php"}, {4504});
+}
+
+TEST_CASE("4503: a UNC path in an include-like parameter") {
+  auto arg = [](const char* name, const char* v) { return Matches(Target::kArg, name, v); };
+  CHECK(Has(arg("page", "\\\\evil.example\\share"), 4503));
+  CHECK(!Has(arg("page", "docs\\intro"), 4503));
+}
