@@ -370,3 +370,11 @@ TEST_CASE("4503: a UNC path in an include-like parameter") {
   CHECK(Has(arg("page", "\\\\evil.example\\share"), 4503));
   CHECK(!Has(arg("page", "docs\\intro"), 4503));
 }
+
+TEST_CASE("8503: pickled Python calling a command, raw or base64") {
+  auto cookie = [](const char* v) { return Matches(Target::kCookie, "session", v); };
+  CHECK(Has(cookie("Y29zCnN5c3RlbQooUydpZCcKdFIu"), 8503));           // base64 of cos\nsystem\n(S'id'...
+  CHECK(Has(cookie("cposix\nsystem\n(S'id'\ntR."), 8503));
+  CHECK(!Has(cookie("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"), 8503));  // a JWT
+  CHECK(!Has(cookie("cos\ncosine values"), 8503));
+}
