@@ -25,8 +25,8 @@ constexpr CheckInfo kChecks[] = {
     {9606, 3, 1, "Invalid percent-encoding or UTF-8 in the path, query, form or cookies"},
     {9607, 5, 1, "Control character in the path, an argument or a header"},
     {9608, 5, 1, "Missing, empty, repeated or malformed Host header (port not 1-65535)"},
-    {9609, 5, 1, "Request body charset other than UTF-8, US-ASCII or ISO-8859-1"},
-    {9610, 5, 1, "Request body content type not allowed, or given twice"},
+    {9609, 5, 1, "Content-Type charset other than UTF-8, US-ASCII, ISO-8859-1/15 or Windows-1252 (UTF-7, EBCDIC evasions)"},
+    {9610, 5, 1, "Request body content type not allowed, or a content type or its parameter given twice"},
     {9611, 5, 1, "Malformed multipart body (boundary, unclosed part, duplicate parameters)"},
     {9612, 5, 1, "Malformed JSON or XML body"},
     {9613, 5, 1, "Restricted header (Proxy, Lock-Token, Content-Range, If)"},
@@ -43,7 +43,9 @@ constexpr CheckInfo kChecks[] = {
     {9624, 5, 1, "Method override on a GET or HEAD request, or to TRACE, TRACK, CONNECT or DEBUG"},
     {9625, 5, 1, "Header name with '_' that reads as a framing or Host header (Content_Length)"},
     {9626, 5, 1, "Header value longer than 8 KiB (nginx's default header buffer)"},
-    {9627, 5, 1, "Range bound past 18 digits or ending before it starts (MS15-034, Apache Killer)"},
+    {9627, 5, 1, "Range bound past 18 digits, ending before it starts, or overlapping another (MS15-034, Apache Killer)"},
+    {9628, 5, 1, "Date, Accept-Language or Accept-Encoding header with characters its grammar has not"},
+    {9629, 5, 1, "Overlong UTF-8 in the path, query, form or cookies (%c0%af for '/', %c0%80 for NUL)"},
 };
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -187,20 +189,28 @@ bool AllowedCharset(std::string_view ct) {
     std::string_view cs = param.substr(8);
     cs = Trim(cs.substr(0, cs.find(';')));
     if (!cs.empty() && cs.front() == '"' && cs.size() >= 2) cs = cs.substr(1, cs.size() - 2);
-    return IEquals(cs, "utf-8") || IEquals(cs, "utf8") || IEquals(cs, "us-ascii") || IEquals(cs, "iso-8859-1");
+    // CRS's allowed_request_content_type_charset (utf-8|iso-8859-1|iso-8859-15|windows-1252), and US-ASCII.
+    return IEquals(cs, "utf-8") || IEquals(cs, "utf8") || IEquals(cs, "us-ascii") || IEquals(cs, "iso-8859-1") ||
+           IEquals(cs, "iso-8859-15") || IEquals(cs, "windows-1252");
   }
   return true;
 }
 
 // "bytes=0-1,5-9". kMalformed: a bound past 18 digits (beyond any file, overflowing 64-bit parsers:
-// MS15-034's 0-18446744073709551615) or an end before its start (Apache Killer's 5-1,5-2,...), which no
-// client sends; kTooMany: more than 5 ranges, which PDF readers' byte serving can legitimately ask for.
+// MS15-034's 0-18446744073709551615), an end before its start (Apache Killer's 5-1,5-2,...) or two ranges
+// that overlap (Apache Killer's 0-,0-,0-; RFC 9110 14.2 names them a denial-of-service vector), none of
+// which a client sends; kTooMany: more than 5 ranges, which PDF readers' byte serving can legitimately ask
+// for (ascending and disjoint). Overlaps are looked for among the first kMaxRanges ranges.
 enum class RangeProblem { kNone, kTooMany, kMalformed };
 RangeProblem BadRange(std::string_view v) {
   size_t eq = v.find('=');
   if (eq == std::string_view::npos) return RangeProblem::kNone;
   v = v.substr(eq + 1);
-  int ranges = 0;
+  constexpr size_t kMaxRanges = 64;
+  constexpr uint64_t kOpen = UINT64_MAX;  // "500-": to the end
+  uint64_t first[kMaxRanges], last[kMaxRanges];
+  size_t kept = 0;
+  int ranges = 0, suffixes = 0;
   while (!v.empty()) {
     size_t comma = v.find(',');
     std::string_view r = Trim(v.substr(0, comma));
@@ -209,14 +219,115 @@ RangeProblem BadRange(std::string_view v) {
     if (dash != std::string_view::npos) {
       std::string_view a = Trim(r.substr(0, dash)), b = Trim(r.substr(dash + 1));
       if (a.size() > 18 || b.size() > 18) return RangeProblem::kMalformed;
-      if (AllDigits(a) && AllDigits(b) && std::stoull(std::string(b)) < std::stoull(std::string(a))) {
-        return RangeProblem::kMalformed;
+      if (a.empty() && AllDigits(b)) {
+        if (++suffixes > 1) return RangeProblem::kMalformed;  // two "last N bytes" ranges share the end
+      } else if (AllDigits(a) && (b.empty() || AllDigits(b))) {
+        const uint64_t from = std::stoull(std::string(a)), to = b.empty() ? kOpen : std::stoull(std::string(b));
+        if (to < from) return RangeProblem::kMalformed;
+        for (size_t i = 0; i < kept; ++i) {
+          if (from <= last[i] && first[i] <= to) return RangeProblem::kMalformed;
+        }
+        if (kept < kMaxRanges) {
+          first[kept] = from;
+          last[kept++] = to;
+        }
       }
     }
     if (comma == std::string_view::npos) break;
     v = v.substr(comma + 1);
   }
   return ranges > 5 ? RangeProblem::kTooMany : RangeProblem::kNone;
+}
+
+// A parameter of a Content-Type given twice ("boundary=a; boundary=b"): parsers disagree on which one
+// counts (the first, the last), which is how a multipart body is made to read one way to the WAF and
+// another to the application. Names are compared case-insensitively; quoted values may hold ';'.
+bool RepeatedParameter(std::string_view ct) {
+  constexpr size_t kMaxParams = 8;
+  std::string_view names[kMaxParams];
+  size_t count = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < ct.size(); ++i) {
+    if (ct[i] == '"') quoted = !quoted;
+    if (quoted || ct[i] != ';') continue;
+    std::string_view param = Trim(ct.substr(i + 1));
+    std::string_view name = Trim(param.substr(0, param.find_first_of("=;")));
+    if (name.empty()) continue;
+    for (size_t k = 0; k < count; ++k) {
+      if (IEquals(names[k], name)) return true;
+    }
+    if (count == kMaxParams) return false;
+    names[count++] = name;
+  }
+  return false;
+}
+
+// Standard headers whose grammar is a short list of characters (RFC 9110 dates, language ranges, codings). A quote, a parenthesis, '<', '$', '%', '/' or a backslash in one of them is
+// not a client quirk but a payload aimed at whatever logs or parses the header: scanners try every header.
+// These headers are otherwise read by name only (docs/detection.md, custom_headers), so this is the check
+// that sees them. Returns the header's target name, or "" when the header is not one of them.
+// Whether `name` equals `lower` (lowercase letters, digits and '-') ignoring case, 8 bytes at a time: a
+// letter of `lower` matches itself or its capital only; '-' or a digit matches itself or that byte minus
+// 0x20 (a control or a space, which no valid header name holds: 9615 reports it). Exact enough to route
+// a header to a grammar check, at a fraction of IEquals's cost per byte.
+bool SameNameFast(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, name.data() + i, 8);
+    std::memcpy(&y, lower.data() + i, 8);
+    if ((x | 0x2020202020202020ull) != y) return false;
+  }
+  for (; i < name.size(); ++i) {
+    if ((static_cast<unsigned char>(name[i]) | 0x20) != static_cast<unsigned char>(lower[i])) return false;
+  }
+  return true;
+}
+
+std::string_view StructuredHeader(std::string_view name) {
+  // Every header of every request comes here: candidates by length first, so most names cost one switch.
+  // Fetch metadata, DNT and the like are left out: browsers set them, scanners seldom aim at them, and a
+  // browser sends seven of them on every request.
+  auto is = [&](std::string_view lower) { return SameNameFast(name, lower); };
+  switch (name.size()) {
+    case 4: return is("date") ? "headers:date" : "";
+    case 15:
+      if (is("accept-language")) return "headers:accept-language";
+      if (is("accept-encoding")) return "headers:accept-encoding";
+      return "";
+    case 17: return is("if-modified-since") ? "headers:if-modified-since" : "";
+    case 19: return is("if-unmodified-since") ? "headers:if-unmodified-since" : "";
+    default: return "";
+  }
+}
+
+// Letters, digits, space, tab and ", ; : = . * + - _ ?" cover every value these headers take: "Sun, 06 Nov
+// 1994 08:49:37 GMT" (and the RFC 850 and asctime forms, and Netscape's "; length=123"), "en-US,en;q=0.9",
+// "zh_CN", "gzip, deflate, br;q=1.0, *;q=0", "?1", "same-origin", "1".
+constexpr auto kStructuredChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+  for (unsigned char c : std::string_view(" \t,;:=.*+-_?")) t[c] = true;
+  return t;
+}();
+bool StructuredValueOk(std::string_view v) {
+  return std::all_of(v.begin(), v.end(), [](char c) { return kStructuredChars[static_cast<unsigned char>(c)]; });
+}
+
+// Overlong UTF-8: a lead byte C0/C1, or E0 then 80-9F, or F0 then 80-8F, followed by a continuation byte.
+// No encoder produces them; decoders that accept them turn %c0%af into '/' and %c0%80 into NUL behind the
+// WAF's back (the IIS traversal). utf8Normalize folds them for the rules; this check reports the evasion.
+bool HasOverlongUtf8(std::string_view s) {
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]), n = static_cast<unsigned char>(s[i + 1]);
+    if (c < 0xc0) continue;
+    if ((c == 0xc0 || c == 0xc1) && n >= 0x80 && n <= 0xbf) return true;
+    if (c == 0xe0 && n >= 0x80 && n <= 0x9f) return true;
+    if (c == 0xf0 && n >= 0x80 && n <= 0x8f) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -296,6 +407,9 @@ void Checker::Run(const guard_request& req, const request::FieldList& fields, st
       method_override = value;
       has_override = true;
     }
+    if (std::string_view target = StructuredHeader(name); !target.empty() && !StructuredValueOk(value)) {
+      report(9628, target);
+    }
   }
 
   if (content_lengths > 1 || (content_lengths == 1 && (!AllDigits(Trim(content_length)) || Trim(content_length).size() > 15))) {
@@ -327,9 +441,14 @@ void Checker::Run(const guard_request& req, const request::FieldList& fields, st
       }
     }
   }
-  if (has_body && !content_type.empty()) {
-    if (!AllowedContentType(content_type)) report(9610, "headers:content-type");
+  if (has_body && !content_type.empty() && !AllowedContentType(content_type)) report(9610, "headers:content-type");
+  // A charset or a parameter given twice is an evasion whether a body follows or not (CRS 920480 reads
+  // the header alone too); the content type itself only matters for a body.
+  if (!content_type.empty()) {
     if (!AllowedCharset(content_type)) report(9609, "headers:content-type");
+    if (RepeatedParameter(content_type)) {
+      report(IStartsWith(Trim(content_type), "multipart/") ? 9611 : 9610, "headers:content-type");
+    }
   }
 
   // A method override lets a link or an <img> (GET) change state, or reaches methods 9601 refuses. The
@@ -346,7 +465,20 @@ void Checker::Run(const guard_request& req, const request::FieldList& fields, st
 
   // What the parsers found.
   const uint32_t flags = fields.flags();
-  if (flags & request::kInvalidEncoding) report(9606, "args");
+  if (flags & request::kInvalidEncoding) {
+    report(9606, "args");
+    // Only then can a decoded value hold an overlong sequence (they are invalid UTF-8): benign traffic
+    // never pays for this loop.
+    for (const request::Field& f : fields.fields()) {
+      if ((f.target == request::Target::kPath || f.target == request::Target::kArg ||
+           f.target == request::Target::kArgName || f.target == request::Target::kBodyArg ||
+           f.target == request::Target::kBodyArgName || f.target == request::Target::kCookie) &&
+          HasOverlongUtf8(f.value)) {
+        report(9629, request::TargetName(f.target));
+        break;
+      }
+    }
+  }
   if (flags & (request::kMultipartUnclosed)) report(9611, "body");
   if (flags & request::kMalformedBody) {
     report(IStartsWith(Trim(content_type), "multipart/") ? 9611 : 9612, "body");

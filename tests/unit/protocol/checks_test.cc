@@ -97,7 +97,7 @@ TEST_CASE("each anomaly fires its own check") {
   { Req q; q.Set("Connection", "keep-alive, Transfer-Encoding"); CHECK(Run(q) == Ids{9614}); }
   { Req q; q.Set("X-Bad Header", "1"); CHECK(Run(q) == Ids{9615}); }
   { Req q; q.path = "http://evil.example/api"; CHECK(Run(q) == Ids{9616}); }
-  { Req q; q.Set("Range", "bytes=0-1,1-2,2-3,3-4,4-5,5-6"); CHECK(Run(q) == Ids{9617}); }
+  { Req q; q.Set("Range", "bytes=0-1,2-3,4-5,6-7,8-9,10-11"); CHECK(Run(q) == Ids{9617}); }
   { Req q; q.Set("Range", "bytes=10-2"); CHECK(Run(q) == Ids{9627}); }
   { Req q; q.Set("Accept-Encoding", std::string(120, 'g')); CHECK(Run(q) == Ids{9618}); }
   { Req q; q.Set("User-Agent", ""); CHECK(Run(q) == Ids{9620}); }
@@ -193,4 +193,71 @@ TEST_CASE("h2c upgrades, method overrides, underscored framing headers, oversize
   { Req q; q.Set("Host", "api.example.com:99999999"); CHECK(Run(q) == Ids{9608}); }
   { Req q; q.Set("Host", "api.example.com:8443"); CHECK(Run(q) == Ids{}); }
   { Req q; q.Set("Host", "[2001:db8::1]:443"); CHECK(Run(q) == Ids{}); }
+}
+
+TEST_CASE("overlapping ranges are malformed; disjoint ones, in any order, are not") {
+  { Req q; q.Set("Range", "bytes=0-1,1-2,2-3,3-4,4-5,5-6"); CHECK(Run(q) == Ids{9627}); }  // byte 1 twice
+  { Req q; q.Set("Range", "bytes=0-,0-,0-,0-,0-,0-"); CHECK(Run(q) == Ids{9627}); }
+  { Req q; q.Set("Range", "bytes=0-99,50-"); CHECK(Run(q) == Ids{9627}); }
+  { Req q; q.Set("Range", "bytes=-500,-100"); CHECK(Run(q) == Ids{9627}); }  // both end at the end
+  { Req q; q.Set("Range", "bytes=500-999,0-499"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.Set("Range", "bytes=0-499,-500"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.Set("Range", "bytes=0-"); CHECK(Run(q) == Ids{}); }
+}
+
+TEST_CASE("a Content-Type charset is checked with or without a body, and a repeated parameter is an evasion") {
+  { Req q; q.Set("Content-Type", "text/html; charset=ibm037"); CHECK(Run(q) == Ids{9609}); }  // a GET
+  { Req q; q.Set("Content-Type", "application/json; charset=utf-8"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.Set("Content-Type", "application/json"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.method = "POST"; q.body = "a=%E9"; q.Set("Content-Length", "5");  // CRS allows these too
+    q.Set("Content-Type", "application/x-www-form-urlencoded; charset=windows-1252"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.method = "POST"; q.body = "--abc--"; q.Set("Content-Length", "7");
+    q.Set("Content-Type", "multipart/form-data; boundary=abc; boundary=def"); CHECK(Run(q) == Ids{9611}); }
+  { Req q; q.method = "POST"; q.body = "--abc--"; q.Set("Content-Length", "7");
+    q.Set("Content-Type", "multipart/form-data; BOUNDARY=abc;boundary=\"abc\""); CHECK(Run(q) == Ids{9611}); }
+  { Req q; q.method = "POST"; q.body = "{}"; q.Set("Content-Length", "2");
+    q.Set("Content-Type", "application/json; charset=utf-8; charset=utf-7"); CHECK(Run(q) == Ids{9610}); }
+  // A quoted value may hold ';' and '=' without starting a parameter.
+  { Req q; q.method = "POST"; q.body = "--a;b--"; q.Set("Content-Length", "7");
+    q.Set("Content-Type", "multipart/form-data; boundary=\"a;boundary=b\""); CHECK(Run(q) == Ids{}); }
+  { Req q; q.method = "POST"; q.body = "<a/>"; q.Set("Content-Length", "4");
+    q.Set("Content-Type", "application/soap+xml; charset=utf-8; action=\"urn:a;b\""); CHECK(Run(q) == Ids{}); }
+}
+
+TEST_CASE("date, language and encoding headers keep to their grammar") {
+  for (const char* ok : {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                         "Sat, 29 Oct 1994 19:43:31 GMT; length=34"}) {
+    Req q;
+    q.Set("If-Modified-Since", ok);
+    CHECK(Run(q) == Ids{});
+  }
+  { Req q; q.Set("Accept-Language", "en-US,en;q=0.9,zh_CN;q=0.8,*;q=0.1"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.Set("Accept-Encoding", "gzip, deflate, br, zstd;q=1.0, identity;q=0.5, *;q=0"); CHECK(Run(q) == Ids{}); }
+  { Req q; q.Set("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT' OR 1=1"); CHECK(Run(q) == Ids{9628}); }
+  { Req q; q.Set("Accept-Language", "en<script>alert(1)</script>"); CHECK(Run(q) == Ids{9628}); }
+  { Req q; q.Set("Accept-Encoding", "${jndi:ldap://203.0.113.7/a}"); CHECK(Run(q) == Ids{9628}); }
+  { Req q; q.Set("Date", "$(sleep 5)"); CHECK(Run(q) == Ids{9628}); }
+  { Req q; q.Set("IF-unmodified-SINCE", "Thu, 01 Jan 1970\"><img src=x>"); CHECK(Run(q) == Ids{9628}); }  // any case
+  { Req q; q.Set("Accept-LANGUAGE", "fr'||pg_sleep(5)--"); CHECK(Run(q) == Ids{9628}); }
+  { Req q; q.Set("Accept-Lingo", "<x>"); CHECK(Run(q) == Ids{}); }  // not one of them
+  // Other standard headers are not held to a grammar here.
+  { Req q; q.Set("If-None-Match", "W/\"67ab43\", \"54ed21\""); CHECK(Run(q) == Ids{}); }
+  { Req q; q.Set("Cache-Control", "private=\"Set-Cookie\", max-age=0"); CHECK(Run(q) == Ids{}); }
+}
+
+TEST_CASE("overlong UTF-8 in a decoded value is reported when the parser found invalid encoding") {
+  Req q;
+  FieldList fl;
+  fl.SetFlag(guard::request::kInvalidEncoding);
+  fl.Add(guard::request::Target::kArg, "f", std::string_view("..\xc0\xaf..\xc0\xaf" "etc", 11));
+  CHECK(Run(q, 1, &fl) == Ids{9606, 9629});
+  FieldList nul;
+  nul.SetFlag(guard::request::kInvalidEncoding);
+  nul.Add(guard::request::Target::kPath, "", std::string_view("/a\xe0\x80\xaf", 5));
+  CHECK(Run(q, 1, &nul) == Ids{9606, 9629});
+  FieldList bad;  // invalid, but not overlong: a stray continuation byte, a truncated sequence
+  bad.SetFlag(guard::request::kInvalidEncoding);
+  bad.Add(guard::request::Target::kArg, "q", std::string_view("\xff\xfe\xc3", 3));
+  bad.Add(guard::request::Target::kArg, "r", "caf\xc3\xa9");
+  CHECK(Run(q, 1, &bad) == Ids{9606});
 }
