@@ -446,7 +446,18 @@ Matcher::Readers Matcher::ReadersOf(const request::Field& f) const {
     if (f.name.size() == n.name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), n.name)) {
       r.groups |= n.groups;
       r.db_class = n.db_class;
-      break;  // names are unique per kind
+      return r;  // names are unique per kind
+    }
+  }
+  // A nested field (JSON path, form array) is read by the rules that name its last segment (RuleTarget::leaf).
+  if (named_by_kind_[kind].empty()) return r;
+  const std::string_view leaf = LeafName(f.name);
+  if (leaf.empty()) return r;
+  for (const NamedTarget& n : named_by_kind_[kind]) {
+    if (leaf.size() == n.name.size() && absl::EqualsIgnoreCase(common::ToAbsl(leaf), n.name)) {
+      r.groups |= n.groups;
+      r.db_class = n.db_class;
+      break;
     }
   }
   return r;

@@ -84,12 +84,24 @@ bool IsStandardHeader(std::string_view name) {
   return false;
 }
 
+std::string_view LeafName(std::string_view name) {
+  if (!name.empty() && name.back() == ']') {
+    const size_t open = name.rfind('[');
+    return open == std::string_view::npos ? std::string_view() : name.substr(open + 1, name.size() - open - 2);
+  }
+  const size_t dot = name.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+}
+
 bool RuleTarget::Accepts(const request::Field& f) const {
   if (!(kinds & Bit(f.target))) return false;
   if (custom_only) return !IsStandardHeader(f.name);
   if (name.empty()) return true;
   // Field names of headers/cookies/args keep their case from the wire; rule names are lowercase.
-  return f.name.size() == name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), name);
+  if (f.name.size() == name.size() && absl::EqualsIgnoreCase(common::ToAbsl(f.name), name)) return true;
+  if (!leaf) return false;
+  const std::string_view l = LeafName(f.name);
+  return l.size() == name.size() && absl::EqualsIgnoreCase(common::ToAbsl(l), name);
 }
 
 bool Rule::Applies(const request::Field& f) const {
@@ -135,6 +147,7 @@ absl::StatusOr<std::vector<Rule>> RulesFromJson(const rapidjson::Value& array, s
       std::string_view spec(jt.GetString(), jt.GetStringLength());
       RuleTarget t;
       if (!ParseRuleTarget(spec, &t)) return fail(absl::StrCat("unknown target '", common::ToAbsl(spec), "'"));
+      t.leaf = true;
       r.targets.push_back(std::move(t));
     }
     if (auto it = jr.FindMember("transforms"); it != jr.MemberEnd()) {

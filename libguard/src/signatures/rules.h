@@ -23,9 +23,17 @@ struct RuleTarget {
   uint32_t kinds = 0;         // bit (1 << request::Target)
   std::string name;           // lowercase; empty = any field of those kinds
   bool custom_only = false;   // headers only: those that are not standard (see IsStandardHeader)
+  // A rule's named target also reads a nested field of that name: `args:lang` reads the JSON key
+  // `data.attributes.lang` and the form field `user[lang]`, as the application sees them. Exclusion targets
+  // (exclusions.h) leave it off: an exclusion never widens beyond the field it names.
+  bool leaf = false;
 
   bool Accepts(const request::Field& f) const;
 };
+
+// The last segment of a nested field name: "lang" for "data.attributes.lang", "a.0.lang" and "user[lang]";
+// empty for a name that is not nested.
+std::string_view LeafName(std::string_view name);
 
 // Standard HTTP, proxy and tracing headers, whose values have known shapes (quotes, semicolons, commas)
 // that generic injection rules would misread; rules read them only by name.

@@ -394,3 +394,20 @@ TEST_CASE("2004 is for tags and attributes that act; content tags with a link or
                   {2004});
   CHECK(Has(Matching("<a href=\"https://docs.example.com/cli\">docs</a>"), 2008));
 }
+
+TEST_CASE("a rule naming a field reads it nested in JSON or a form array, and in a cookie (4503)") {
+  const std::string url = "http://attacker.example/payload.php";
+  CHECK(Has(Matches(Target::kBodyArg, "config.include", url), 4503));
+  CHECK(Has(Matches(Target::kBodyArg, "data.0.attributes.lang", url), 4503));
+  CHECK(Has(Matches(Target::kBodyArg, "user[lang]", url), 4503));
+  CHECK(Has(Matches(Target::kCookie, "lang", url), 4503));
+  CHECK(Has(Matches(Target::kArg, "Page", url), 4503));
+  // Only the last segment, and all of it.
+  CHECK(!Has(Matches(Target::kBodyArg, "include.url", url), 4503));
+  CHECK(!Has(Matches(Target::kBodyArg, "config.includes", url), 4503));
+  CHECK(!Has(Matches(Target::kBodyArg, "language", url), 4503));
+  CHECK(guard::signatures::LeafName("a.b.lang") == "lang");
+  CHECK(guard::signatures::LeafName("user[lang]") == "lang");
+  CHECK(guard::signatures::LeafName("lang").empty());
+  CHECK(guard::signatures::LeafName("a[").empty());
+}

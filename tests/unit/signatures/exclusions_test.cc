@@ -48,3 +48,14 @@ TEST_CASE("unknown targets are reported with their index") {
   REQUIRE_FALSE(x.ok());
   CHECK(x.status().message() == "/exclusions/1/targets/1: unknown target 'argz:z'");
 }
+
+TEST_CASE("an exclusion names one field: it does not reach a nested field with the same last segment") {
+  // Rules read `args:lang` in data.lang and user[lang] too (RuleTarget::leaf); an exclusion must not widen.
+  Exclusions x = Parse(R"([{"targets":["args:html"]}])");
+  Field top{Target::kBodyArg, "html", "<script>"};
+  Field nested{Target::kBodyArg, "post.html", "<script>"};
+  Field bracket{Target::kBodyArg, "post[html]", "<script>"};
+  CHECK(x.Excludes(2001, &top, "/"));
+  CHECK_FALSE(x.Excludes(2001, &nested, "/"));
+  CHECK_FALSE(x.Excludes(2001, &bracket, "/"));
+}
