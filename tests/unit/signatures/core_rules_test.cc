@@ -411,3 +411,13 @@ TEST_CASE("a rule naming a field reads it nested in JSON or a form array, and in
   CHECK(guard::signatures::LeafName("lang").empty());
   CHECK(guard::signatures::LeafName("a[").empty());
 }
+
+TEST_CASE("payloads moved out of the query: Node.js injection in XML and custom headers, SSRF in a path") {
+  CHECK(Has(Matches(Target::kXml, "filter", "require('child_process').exec('id')"), 8505));
+  CHECK(Has(Matches(Target::kHeader, "X-Api-Filter", "{\"__proto__\":{\"isAdmin\":true}}"), 8505));
+  CHECK(!Has(Matches(Target::kHeader, "Accept", "{\"__proto__\":{\"isAdmin\":true}}"), 8505));  // standard: not read
+  // Image proxies and resizers take the URL in the path (/unsafe/300x200/http://...).
+  CHECK(Has(Matches(Target::kPath, "", "/unsafe/300x200/http://127.0.0.1:8080/admin"), 5002));
+  CHECK(Has(Matches(Target::kPath, "", "/fetch/gopher://10.0.0.5:6379/_INFO"), 5003));
+  CHECK(!Has(Matches(Target::kPath, "", "/api/v1/hosts/10.0.0.5/status"), 5002));  // an address, no URL
+}
