@@ -107,14 +107,17 @@ bool HasControl(std::string_view s) {
   return HasControlBytewise(s.substr(i));
 }
 
-// RFC 9110 token characters, which header names consist of: a table, as every header name is checked.
-constexpr auto kTokenChars = [] {
+// A byte table of letters, digits and `extra`: character classes looked up once per byte of every header.
+constexpr std::array<bool, 256> AlnumAnd(std::string_view extra) {
   std::array<bool, 256> t{};
   for (int c = '0'; c <= '9'; ++c) t[c] = true;
   for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
-  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
+  for (unsigned char c : extra) t[c] = true;
   return t;
-}();
+}
+
+// RFC 9110 token characters, which header names consist of.
+constexpr auto kTokenChars = AlnumAnd("!#$%&'*+-.^_`|~");
 bool IsTokenChar(unsigned char c) { return kTokenChars[c]; }
 
 bool AllDigits(std::string_view s) {
@@ -304,14 +307,8 @@ std::string_view StructuredHeader(std::string_view name) {
 
 // Letters, digits, space, tab and ", ; : = . * + - _ ?" cover every value these headers take: "Sun, 06 Nov
 // 1994 08:49:37 GMT" (and the RFC 850 and asctime forms, and Netscape's "; length=123"), "en-US,en;q=0.9",
-// "zh_CN", "gzip, deflate, br;q=1.0, *;q=0", "?1", "same-origin", "1".
-constexpr auto kStructuredChars = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
-  for (unsigned char c : std::string_view(" \t,;:=.*+-_?")) t[c] = true;
-  return t;
-}();
+// "zh_CN", "gzip, deflate, br;q=1.0, *;q=0".
+constexpr auto kStructuredChars = AlnumAnd(" \t,;:=.*+-_?");
 bool StructuredValueOk(std::string_view v) {
   return std::all_of(v.begin(), v.end(), [](char c) { return kStructuredChars[static_cast<unsigned char>(c)]; });
 }
