@@ -25,7 +25,7 @@ constexpr CheckInfo kChecks[] = {
     {9606, 3, 1, "Invalid percent-encoding or UTF-8 in the path, query, form or cookies"},
     {9607, 5, 1, "Control character in the path, an argument or a header"},
     {9608, 5, 1, "Missing, empty, repeated or malformed Host header (port not 1-65535)"},
-    {9609, 5, 1, "Content-Type charset other than UTF-8, US-ASCII, ISO-8859-1/15 or Windows-1252 (UTF-7, EBCDIC evasions)"},
+    {9609, 5, 1, "Content-Type charset other than UTF-8, US-ASCII, ISO-8859-1/15, Windows-1252 (UTF-7, EBCDIC)"},
     {9610, 5, 1, "Request body content type not allowed, or a content type or its parameter given twice"},
     {9611, 5, 1, "Malformed multipart body (boundary, unclosed part, duplicate parameters)"},
     {9612, 5, 1, "Malformed JSON or XML body"},
@@ -43,7 +43,7 @@ constexpr CheckInfo kChecks[] = {
     {9624, 5, 1, "Method override on a GET or HEAD request, or to TRACE, TRACK, CONNECT or DEBUG"},
     {9625, 5, 1, "Header name with '_' that reads as a framing or Host header (Content_Length)"},
     {9626, 5, 1, "Header value longer than 8 KiB (nginx's default header buffer)"},
-    {9627, 5, 1, "Range bound past 18 digits, ending before it starts, or overlapping another (MS15-034, Apache Killer)"},
+    {9627, 5, 1, "Range bound past 18 digits, ending before its start, or overlapping (MS15-034, Apache Killer)"},
     {9628, 5, 1, "Date, Accept-Language or Accept-Encoding header with characters its grammar has not"},
     {9629, 5, 1, "Overlong UTF-8 in the path, query, form or cookies (%c0%af for '/', %c0%80 for NUL)"},
 };
@@ -265,10 +265,6 @@ bool RepeatedParameter(std::string_view ct) {
   return false;
 }
 
-// Standard headers whose grammar is a short list of characters (RFC 9110 dates, language ranges, codings). A quote, a parenthesis, '<', '$', '%', '/' or a backslash in one of them is
-// not a client quirk but a payload aimed at whatever logs or parses the header: scanners try every header.
-// These headers are otherwise read by name only (docs/detection.md, custom_headers), so this is the check
-// that sees them. Returns the header's target name, or "" when the header is not one of them.
 // Whether `name` equals `lower` (lowercase letters, digits and '-') ignoring case, 8 bytes at a time: a
 // letter of `lower` matches itself or its capital only; '-' or a digit matches itself or that byte minus
 // 0x20 (a control or a space, which no valid header name holds: 9615 reports it). Exact enough to route
@@ -288,6 +284,11 @@ bool SameNameFast(std::string_view name, std::string_view lower) {
   return true;
 }
 
+// Standard headers whose grammar is a short list of characters (RFC 9110 dates, language ranges, codings).
+// A quote, a parenthesis, '<', '$', '%', '/' or a backslash in one of them is not a client quirk but a
+// payload aimed at whatever logs or parses the header: scanners try every header. These headers are
+// otherwise read by name only (docs/detection.md, custom_headers), so this is the check that sees them.
+// Returns the header's target name, or "" when the header is not one of them.
 std::string_view StructuredHeader(std::string_view name) {
   // Every header of every request comes here: candidates by length first, so most names cost one switch.
   // Fetch metadata, DNT and the like are left out: browsers set them, scanners seldom aim at them, and a
