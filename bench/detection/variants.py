@@ -88,7 +88,7 @@ def variants():
                    body=f'--{b}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n--{b}--\r\n')
         esc = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         yield make("xml", method="POST", uri="/api/v1/items", headers=dict(headers, **{"Content-Type": "application/xml"}),
-                   body=f'<?xml version="1.0"?><item><{"name"}>{esc}</name></item>')
+                   body=f'<?xml version="1.0"?><item><name>{esc}</name></item>')
         yield make("cookie", method="GET", uri="/api/v1/items",
                    headers=dict(headers, Cookie=f"session=abc123; {name}={urllib.parse.quote(value)}"))
         if "\r" not in value and "\n" not in value:  # a header cannot carry a line break
